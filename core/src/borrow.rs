@@ -1,0 +1,105 @@
+//! [`ObjBorrow<'a, T>`]: a borrowed handle with no count traffic.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+use crate::cell::ObjCell;
+use crate::obj::Obj;
+use crate::type_info::Object;
+
+/// A borrowed handle, like triomphe's `ArcBorrow`: `Copy`, derefs to `T`, and costs no
+/// count update; [`to_obj`](ObjBorrow::to_obj) takes a strong reference when one is needed.
+///
+/// It keeps the pointer to the whole block (not a `&T`), so a strong reference made from it
+/// keeps full provenance over the header.
+///
+/// ```
+/// use rcobj::{Obj, ObjBorrow, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.Leaf")]
+/// struct Leaf(u8);
+///
+/// fn sum(a: ObjBorrow<'_, Leaf>, b: ObjBorrow<'_, Leaf>) -> u8 { a.0 + b.0 }
+///
+/// let leaf = Obj::new(Leaf(2));
+/// let b = Obj::borrow(&leaf);
+/// assert_eq!(sum(b, b), 4);
+/// let again: Obj<Leaf> = b.to_obj();
+/// assert_eq!(Obj::strong_count(&again), 2);
+/// ```
+pub struct ObjBorrow<'a, T: Object> {
+    ptr: NonNull<ObjCell<T>>,
+    _marker: PhantomData<&'a Obj<T>>,
+}
+
+impl<'a, T: Object> ObjBorrow<'a, T> {
+    /// Borrows a strong handle.
+    #[inline(always)]
+    pub fn from_obj(obj: &'a Obj<T>) -> Self {
+        ObjBorrow {
+            ptr: Obj::cell(obj),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A new strong reference to the object.
+    #[inline]
+    pub fn to_obj(self) -> Obj<T> {
+        // SAFETY: the borrowed `Obj` owns a strong reference for `'a`; we make a
+        // temporary handle from the same pointer without taking ownership and clone it.
+        let borrowed = ManuallyDrop::new(unsafe { Obj::from_cell(self.ptr) });
+        Obj::clone(&borrowed)
+    }
+
+    /// The value, for the whole borrow.
+    #[inline(always)]
+    pub fn get(self) -> &'a T {
+        // SAFETY: the borrowed `Obj` keeps the value alive for `'a`; the reference covers
+        // the value only.
+        unsafe { &(*self.ptr.as_ptr()).value }
+    }
+
+    /// Whether two borrows point to the same object.
+    #[inline]
+    pub fn ptr_eq(self, other: Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl<T: Object> Clone for ObjBorrow<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Object> Copy for ObjBorrow<'_, T> {}
+
+// SAFETY: an `ObjBorrow` is a `&Obj<T>` in disguise: `Send`/`Sync` exactly when that is.
+unsafe impl<T: Object + Send + Sync> Send for ObjBorrow<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Object + Send + Sync> Sync for ObjBorrow<'_, T> {}
+
+impl<T: Object> Deref for ObjBorrow<'_, T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        self.get()
+    }
+}
+
+impl<'a, T: Object> From<&'a Obj<T>> for ObjBorrow<'a, T> {
+    fn from(obj: &'a Obj<T>) -> Self {
+        ObjBorrow::from_obj(obj)
+    }
+}
+
+impl<T: Object + fmt::Debug> fmt::Debug for ObjBorrow<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.get(), f)
+    }
+}

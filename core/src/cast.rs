@@ -1,0 +1,141 @@
+//! Casts: [`upcast`](Obj::upcast) checked at compile time through [`IsA`];
+//! [`is`](Obj::is), [`downcast`](Obj::downcast) and [`downcast_ref`](Obj::downcast_ref)
+//! checked at run time in O(1).
+//!
+//! # How `IsA` works across crates
+//!
+//! Each type's depth is a type ([`Z`], `S<Z>`, `S<S<Z>>`, …). The derive writes two small
+//! impls of [`Up<N>`] per type: `Up<Z>` is the type itself, `Up<S<N>>` is the parent's
+//! `Up<N>`. The two heads never overlap (`Z` vs `S<_>`), and nothing else implements `Up`
+//! for the type, so coherence holds in any crate. The one blanket impl of [`IsA<U>`] then
+//! asks for `T: Up<depth(T) - depth(U), Out = U>`, with the subtraction done by
+//! [`DepthMinus`] on the depth types. Unbounded depth, no runtime cost.
+//!
+//! # How `is` works
+//!
+//! * `U` final: one compare of the object's type index with `U`'s.
+//! * `U` = [`AnyObject`]: always true.
+//! * otherwise: the object's descriptor (one acquire load from a fixed table, by index),
+//!   then `depth > depth(U) && ancestors[depth(U)] == U`.
+//!
+//! No lock, no hashing, no string compare.
+
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use crate::cell::ObjCell;
+use crate::obj::Obj;
+use crate::registry;
+use crate::type_info::{AnyObject, Object, S, Z};
+
+/// Walks `N` steps up the parent chain: `Up<Z>` is `Self`, `Up<S<N>>` is the parent's
+/// `Up<N>`. Written by the derive; not for direct use.
+#[doc(hidden)]
+pub trait Up<N> {
+    /// The ancestor `N` steps up.
+    type Out;
+}
+
+impl Up<Z> for AnyObject {
+    type Out = AnyObject;
+}
+
+/// Subtraction on type-level depths. Not for direct use.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(message = "the target type is deeper than the source type")]
+pub trait DepthMinus<Rhs> {
+    /// `Self - Rhs`.
+    type Out;
+}
+
+impl<N> DepthMinus<Z> for N {
+    type Out = N;
+}
+
+impl<N, M> DepthMinus<S<M>> for S<N>
+where
+    N: DepthMinus<M>,
+{
+    type Out = <N as DepthMinus<M>>::Out;
+}
+
+/// `Self` is `U` or a descendant of `U`: an `Obj<Self>` converts to an `Obj<U>` by
+/// [`upcast`](Obj::upcast). Implemented for every such pair; never implement it yourself.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `{U}` or a descendant of it",
+    label = "`{U}` is not an ancestor of `{Self}`",
+    note = "upcast goes from a child to one of its ancestors; use `downcast` to go the other way"
+)]
+pub trait IsA<U: Object>: Object {}
+
+impl<T, U> IsA<U> for T
+where
+    T: Object,
+    U: Object,
+    T::Depth: DepthMinus<U::Depth>,
+    T: Up<<T::Depth as DepthMinus<U::Depth>>::Out, Out = U>,
+{
+}
+
+impl<T: Object> Obj<T> {
+    /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.
+    ///
+    /// A type that is not an ancestor does not compile. `T` must be `Send + Sync`, since an
+    /// ancestor handle (e.g. [`AnyObj`](crate::AnyObj)) may be.
+    #[inline(always)]
+    pub fn upcast<U>(self) -> Obj<U>
+    where
+        U: Object,
+        T: IsA<U> + Send + Sync,
+    {
+        let this = ManuallyDrop::new(self);
+        let ptr: NonNull<_> = Obj::cell(&this).cast();
+        // SAFETY: `T: IsA<U>`, so the value starts with a `U` at the same offset (the derive
+        // asserts it) and the block is a valid `ObjCell<U>`; the strong reference moves.
+        unsafe { Obj::from_cell(ptr) }
+    }
+
+    /// Whether the object's real type is `U` or a descendant of `U`. O(1).
+    #[inline]
+    pub fn is<U: Object>(&self) -> bool {
+        let index = Obj::header(self).type_index();
+        if U::IS_FINAL {
+            return index == U::type_info().index();
+        }
+        if U::DEPTH == 0 {
+            return true;
+        }
+        match registry::info_of_index(index) {
+            Some(real) => real.is_a(U::type_info()),
+            None => false,
+        }
+    }
+
+    /// Converts to a handle of type `U` if the object is a `U` (or a descendant);
+    /// otherwise gives the handle back.
+    #[inline]
+    pub fn downcast<U: Object>(self) -> Result<Obj<U>, Obj<T>> {
+        if self.is::<U>() {
+            let this = ManuallyDrop::new(self);
+            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
+            // strong reference moves.
+            Ok(unsafe { Obj::from_cell(Obj::cell(&this).cast()) })
+        } else {
+            Err(self)
+        }
+    }
+
+    /// A reference to the value as a `U`, if the object is a `U` (or a descendant).
+    #[inline]
+    pub fn downcast_ref<U: Object>(&self) -> Option<&U> {
+        if self.is::<U>() {
+            let cell = Obj::cell(self).cast::<ObjCell<U>>();
+            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
+            // reference covers the value only and lives as long as our borrow of the
+            // strong handle.
+            Some(unsafe { &(*cell.as_ptr()).value })
+        } else {
+            None
+        }
+    }
+}

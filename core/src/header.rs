@@ -1,0 +1,180 @@
+//! [`ObjectHeader`]: the 24-byte C-ABI header at offset 0 of every object, bit-compatible
+//! with tvm-ffi's `TVMFFIObject`, and the raw operations on its packed count word.
+//!
+//! The word holds the strong count in its low 32 bits and the weak count in its high 32
+//! bits. All strong references together hold one implicit weak reference, so a fresh object
+//! reads strong 1, weak 1 ([`BOTH_ONE`]). Either half aborts before it passes `i32::MAX`
+//! ([`MAX_COUNT`]), leaving 2^31 of headroom for racing increments, so an increment can
+//! never carry from the strong half into the weak half.
+
+use core::ffi::c_void;
+
+use crate::sync::{AtomicU64, Ordering};
+
+/// The deleter stored in every header: called with [`DELETER_STRONG`], [`DELETER_WEAK`]
+/// or [`DELETER_BOTH`] and the address of the object (its header).
+pub type Deleter = unsafe extern "C" fn(*mut c_void, i32);
+
+/// Deleter flag: the strong count reached zero — drop the value, keep the memory.
+pub const DELETER_STRONG: i32 = 1;
+/// Deleter flag: the weak count reached zero — free the memory.
+pub const DELETER_WEAK: i32 = 2;
+/// Deleter flag: both counts reached zero in one step — drop the value and free the memory.
+pub const DELETER_BOTH: i32 = DELETER_STRONG | DELETER_WEAK;
+
+/// One strong reference in the packed word.
+pub const STRONG_ONE: u64 = 1;
+/// One weak reference in the packed word.
+pub const WEAK_ONE: u64 = 1 << 32;
+/// The word of an object with one strong reference and no external weak reference.
+pub const BOTH_ONE: u64 = STRONG_ONE | WEAK_ONE;
+/// The largest count either half may reach; one more aborts.
+pub const MAX_COUNT: u32 = i32::MAX as u32;
+
+const HALF_MASK: u64 = 0xFFFF_FFFF;
+
+/// The strong half of a packed word.
+#[inline(always)]
+pub const fn strong_of(word: u64) -> u32 {
+    (word & HALF_MASK) as u32
+}
+
+/// The weak half of a packed word (including the implicit weak reference).
+#[inline(always)]
+pub const fn weak_of(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+/// The header every object starts with (`#[repr(C)]`, 24 bytes, align 8).
+///
+/// | offset | field | |
+/// |---|---|---|
+/// | 0 | `combined_ref_count: u64` | strong in the low 32 bits, weak in the high 32 |
+/// | 8 | `type_index: i32` | the most-derived type's index |
+/// | 12 | `_padding: u32` | always 0 |
+/// | 16 | `deleter` | `void (*)(void *self, int flags)` |
+///
+/// Fields are private: safe code can read the counts and the type index, never write them.
+#[repr(C)]
+pub struct ObjectHeader {
+    combined_ref_count: AtomicU64,
+    type_index: i32,
+    _padding: u32,
+    deleter: Option<Deleter>,
+}
+
+#[cfg(not(loom))]
+const _: () = {
+    assert!(core::mem::size_of::<ObjectHeader>() == 24);
+    assert!(core::mem::align_of::<ObjectHeader>() == 8);
+    assert!(core::mem::offset_of!(ObjectHeader, combined_ref_count) == 0);
+    assert!(core::mem::offset_of!(ObjectHeader, type_index) == 8);
+    assert!(core::mem::offset_of!(ObjectHeader, _padding) == 12);
+    assert!(core::mem::offset_of!(ObjectHeader, deleter) == 16);
+};
+
+impl ObjectHeader {
+    /// A header for a fresh object: strong 1, weak 1 (the implicit weak reference).
+    ///
+    /// Writing it is a plain store; no atomic operation is involved.
+    #[inline(always)]
+    pub fn new(type_index: i32, deleter: Option<Deleter>) -> Self {
+        ObjectHeader {
+            combined_ref_count: AtomicU64::new(BOTH_ONE),
+            type_index,
+            _padding: 0,
+            deleter,
+        }
+    }
+
+    /// The number of strong references.
+    #[inline]
+    pub fn strong_count(&self) -> u32 {
+        // Acquire, as `Arc::strong_count`: a caller that sees 1 may rely on the other
+        // handles' releases having happened.
+        strong_of(self.combined_ref_count.load(Ordering::Acquire))
+    }
+
+    /// The number of external weak references (the implicit one held by the strong
+    /// references is not counted, as in `Arc::weak_count`).
+    #[inline]
+    pub fn weak_count(&self) -> u32 {
+        let word = self.combined_ref_count.load(Ordering::Acquire);
+        let implicit = u32::from(strong_of(word) != 0);
+        weak_of(word).saturating_sub(implicit)
+    }
+
+    /// The index of the object's most-derived type.
+    #[inline(always)]
+    pub fn type_index(&self) -> i32 {
+        self.type_index
+    }
+
+    /// The deleter the object was created with.
+    #[inline(always)]
+    pub fn deleter(&self) -> Option<Deleter> {
+        self.deleter
+    }
+
+    /// The packed count word.
+    #[inline(always)]
+    pub(crate) fn word(&self) -> &AtomicU64 {
+        &self.combined_ref_count
+    }
+
+    /// Reads the packed word (strong low, weak high) with the given ordering.
+    #[inline]
+    pub fn load_combined(&self, order: Ordering) -> u64 {
+        self.combined_ref_count.load(order)
+    }
+
+    /// Adds one strong reference; returns the previous word. The caller aborts if the
+    /// previous strong half was already [`MAX_COUNT`].
+    ///
+    /// Relaxed, as `Arc::clone`: a new reference can only be made from an existing one,
+    /// which already orders everything the new holder may see.
+    #[inline(always)]
+    pub(crate) fn inc_strong(&self) -> u64 {
+        self.combined_ref_count
+            .fetch_add(STRONG_ONE, Ordering::Relaxed)
+    }
+
+    /// Adds one weak reference; returns the previous word. Relaxed for the same reason as
+    /// [`inc_strong`](Self::inc_strong).
+    #[inline(always)]
+    pub(crate) fn inc_weak(&self) -> u64 {
+        self.combined_ref_count
+            .fetch_add(WEAK_ONE, Ordering::Relaxed)
+    }
+
+    /// Drops one strong reference; returns the previous word.
+    ///
+    /// Release: everything this holder did with the value happens before the acquire
+    /// (fence) of whoever sees the strong half reach zero and runs the destructor.
+    #[inline(always)]
+    pub(crate) fn dec_strong(&self) -> u64 {
+        self.combined_ref_count
+            .fetch_sub(STRONG_ONE, Ordering::Release)
+    }
+
+    /// Drops one weak reference; returns the previous word.
+    ///
+    /// Release: pairs with the acquire of whoever sees the weak half reach zero and frees
+    /// the memory, so no access through this reference can follow the free.
+    #[inline(always)]
+    pub(crate) fn dec_weak(&self) -> u64 {
+        self.combined_ref_count
+            .fetch_sub(WEAK_ONE, Ordering::Release)
+    }
+}
+
+impl core::fmt::Debug for ObjectHeader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let word = self.combined_ref_count.load(Ordering::Relaxed);
+        f.debug_struct("ObjectHeader")
+            .field("strong", &strong_of(word))
+            .field("weak", &weak_of(word))
+            .field("type_index", &self.type_index)
+            .finish()
+    }
+}

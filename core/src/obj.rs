@@ -1,0 +1,444 @@
+//! [`Obj<T>`]: the strong handle.
+
+use core::borrow::Borrow;
+use core::cmp::Ordering as CmpOrdering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+use core::ptr::{self, NonNull};
+
+use crate::borrow::ObjBorrow;
+use crate::cell::ObjCell;
+use crate::counts;
+use crate::deleter::{count_overflow, release_last_strong, release_weak};
+use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE};
+use crate::registry;
+use crate::sync::{acquire, Ordering};
+use crate::type_info::{AnyObject, Object, TypeInfo};
+use crate::unique::UniqueObj;
+use crate::weak::WeakObj;
+
+/// A strong, intrusively counted handle to an object, like `Arc<T>`.
+///
+/// One pointer wide. The object lives in one allocation: a 24-byte [`ObjectHeader`] and
+/// then the value. The static type `T` may be an ancestor of the object's real type (see
+/// [`upcast`](Obj::upcast)); [`Obj::type_info`] tells the real one.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object, Debug, PartialEq)]
+/// #[object(key = "doc.Point")]
+/// struct Point { x: i32, y: i32 }
+///
+/// let a = Obj::new(Point { x: 1, y: 2 });
+/// let b = a.clone();
+/// assert_eq!(Obj::strong_count(&a), 2);
+/// assert!(Obj::ptr_eq(&a, &b));
+/// assert_eq!(b.x, 1);
+/// assert_eq!(Obj::type_info(&a).key(), "doc.Point");
+/// ```
+pub struct Obj<T: Object> {
+    ptr: NonNull<ObjCell<T>>,
+    _marker: PhantomData<ObjCell<T>>,
+}
+
+/// A handle to any object: the type-erased form of every [`Obj<T>`].
+pub type AnyObj = Obj<AnyObject>;
+
+// SAFETY: as `Arc<T>`: the value is shared between threads (needs `Sync`) and may be
+// dropped on any thread (needs `Send`).
+unsafe impl<T: Object + Send + Sync> Send for Obj<T> {}
+// SAFETY: as above.
+unsafe impl<T: Object + Send + Sync> Sync for Obj<T> {}
+
+impl<T: Object> core::panic::UnwindSafe for Obj<T> where T: core::panic::RefUnwindSafe {}
+
+impl<T: Object> Obj<T> {
+    /// Allocates an object holding `value`: one allocation, the header written with plain
+    /// stores, and one count in this thread's slot for `T`.
+    #[inline]
+    pub fn new(value: T) -> Obj<T> {
+        UniqueObj::share(UniqueObj::new(value))
+    }
+
+    /// Wraps a block whose strong reference the caller hands over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live object whose real type is `T` or a descendant, and the caller owns
+    /// one strong reference to it.
+    #[inline(always)]
+    pub(crate) unsafe fn from_cell(ptr: NonNull<ObjCell<T>>) -> Obj<T> {
+        Obj {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn cell(this: &Self) -> NonNull<ObjCell<T>> {
+        this.ptr
+    }
+
+    /// The object's header.
+    #[inline(always)]
+    pub fn header(this: &Self) -> &ObjectHeader {
+        // SAFETY: the handle keeps the object alive; the reference covers the header only.
+        unsafe { &(*this.ptr.as_ptr()).header }
+    }
+
+    /// The descriptor of the object's most-derived type.
+    ///
+    /// For a foreign object (made by C code, tvm-ffi…) whose index no Rust type has, the
+    /// descriptor of [`AnyObject`].
+    #[inline]
+    pub fn type_info(this: &Self) -> &'static TypeInfo {
+        registry::info_of_index(Obj::header(this).type_index()).unwrap_or_else(AnyObject::type_info)
+    }
+
+    /// The number of strong references.
+    #[inline]
+    pub fn strong_count(this: &Self) -> u32 {
+        Obj::header(this).strong_count()
+    }
+
+    /// The number of [`WeakObj`]s (the implicit weak reference is not counted).
+    #[inline]
+    pub fn weak_count(this: &Self) -> u32 {
+        Obj::header(this).weak_count()
+    }
+
+    /// Whether two handles point to the same object.
+    #[inline]
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        this.ptr == other.ptr
+    }
+
+    /// A pointer to the value.
+    #[inline]
+    pub fn as_ptr(this: &Self) -> *const T {
+        // SAFETY: in bounds of the live block; no reference is made.
+        unsafe { ptr::addr_of!((*this.ptr.as_ptr()).value) }
+    }
+
+    /// Makes a [`WeakObj`] to this object.
+    #[inline]
+    pub fn downgrade(this: &Self) -> WeakObj<T> {
+        let header = Obj::header(this);
+        let old = header.inc_weak();
+        if weak_of(old) >= MAX_COUNT {
+            count_overflow(header, "weak");
+        }
+        // SAFETY: we just added the weak reference the new handle owns.
+        unsafe { WeakObj::from_cell(this.ptr) }
+    }
+
+    /// A borrowed handle: `Copy`, no count traffic.
+    #[inline]
+    pub fn borrow(this: &Self) -> ObjBorrow<'_, T> {
+        ObjBorrow::from_obj(this)
+    }
+
+    /// Whether the object's most-derived type is `T` itself (not a descendant).
+    #[inline]
+    fn is_exactly_t(this: &Self) -> bool {
+        Obj::header(this).type_index() == T::type_info().index()
+    }
+
+    /// Whether this is the only reference of any kind (strong 1, no weak).
+    ///
+    /// Acquire: pairs with the Release decrements of every handle that went away, so their
+    /// uses of the value happen before ours. One word holds both counts, so unlike `Arc`
+    /// no weak "lock" is needed: a new weak or strong reference could only be made from one
+    /// we would have seen.
+    #[inline]
+    fn is_unique(this: &Self) -> bool {
+        Obj::header(this).word().load(Ordering::Acquire) == BOTH_ONE
+    }
+
+    /// A mutable reference to the value, if this is the only reference (strong or weak).
+    ///
+    /// Through an ancestor-typed handle this hands out only `T`'s part of the value.
+    #[inline]
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        if Obj::is_unique(this) {
+            // SAFETY: unique (see `is_unique`), and `&mut self` excludes other uses.
+            Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+        } else {
+            None
+        }
+    }
+
+    /// Moves the value out if this is the only strong reference; otherwise gives the
+    /// handle back. Weak references are left dangling, as with `Arc::try_unwrap`.
+    ///
+    /// Returns `Err` when the object's real type is a descendant of `T`: moving out only
+    /// the `T` part would leak the rest.
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        if !Obj::is_exactly_t(&this) {
+            return Err(this);
+        }
+        let word = Obj::header(&this).word();
+        let mut cur = word.load(Ordering::Relaxed);
+        loop {
+            if strong_of(cur) != 1 {
+                return Err(this);
+            }
+            // Acquire on success: pairs with the Release decrements of the handles that
+            // went away, before we read the value. Relaxed on failure: we look again.
+            match word.compare_exchange_weak(
+                cur,
+                cur - STRONG_ONE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        // SAFETY: strong is now 0 and we own the last strong reference's implicit weak.
+        Ok(unsafe { Obj::take_value(this) })
+    }
+
+    /// Moves the value out if this was the last strong reference; otherwise drops the
+    /// handle and returns `None` (as `Arc::into_inner`: of racing callers exactly one gets
+    /// the value).
+    ///
+    /// Returns `None` (dropping the handle) when the object's real type is a descendant of
+    /// `T`.
+    pub fn into_inner(this: Self) -> Option<T> {
+        if !Obj::is_exactly_t(&this) {
+            drop(this);
+            return None;
+        }
+        let this = ManuallyDrop::new(this);
+        let h = Obj::header(&this);
+        let old = h.dec_strong();
+        if strong_of(old) != 1 {
+            return None;
+        }
+        // Acquire: pairs with the Release decrements of the other strong handles.
+        acquire!(h.word());
+        // SAFETY: strong is now 0; we own the implicit weak reference.
+        Some(unsafe { Obj::take_value(ManuallyDrop::into_inner(this)) })
+    }
+
+    /// Moves the value out of an object whose strong count this thread just took to zero,
+    /// counts the instance out and drops the implicit weak reference.
+    ///
+    /// # Safety
+    ///
+    /// Strong is 0 (by this thread, with acquire ordering), the real type is `T`, and the
+    /// handle's implicit weak reference is still held.
+    unsafe fn take_value(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        let cell = this.ptr.as_ptr();
+        // SAFETY: the value is live and no one else can reach it (strong is 0).
+        let value = unsafe { ptr::read(ptr::addr_of!((*cell).value)) };
+        counts::add(Obj::header(&this).type_index(), -1);
+        // SAFETY: we hold the implicit weak reference.
+        unsafe { release_weak(ptr::addr_of!((*cell).header)) };
+        value
+    }
+
+    /// Gives up the handle without releasing it; returns the object's header address.
+    #[inline]
+    pub fn into_raw(this: Self) -> *mut ObjectHeader {
+        let this = ManuallyDrop::new(this);
+        this.ptr.as_ptr().cast()
+    }
+
+    /// Takes back a handle made by [`into_raw`](Obj::into_raw), or a strong reference that
+    /// foreign code owns.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the header of a live object whose real type is `T` or a descendant of it
+    /// (any object, for `T = AnyObject`), laid out as `ObjCell<T>` would be, and the caller
+    /// hands over one strong reference to it. If `T` is not `Send + Sync`, the object must
+    /// have been created on this thread's side of that bound.
+    #[inline]
+    pub unsafe fn from_raw(ptr: *mut ObjectHeader) -> Obj<T> {
+        // SAFETY: guaranteed non-null by the caller.
+        unsafe { Obj::from_cell(NonNull::new_unchecked(ptr.cast())) }
+    }
+}
+
+impl<T: Object + Clone> Obj<T> {
+    /// A mutable reference to the value, cloning it first into a new object if other
+    /// strong references exist (copy-on-write). If only weak references share it, the value
+    /// is moved into a new object and the weak references are disassociated, as
+    /// `Arc::make_mut` does.
+    ///
+    /// # Panics
+    ///
+    /// If the object's real type is a descendant of `T`: copying only the `T` part would
+    /// silently slice the object.
+    pub fn make_mut(this: &mut Self) -> &mut T {
+        if !Obj::is_exactly_t(this) {
+            make_mut_slicing(T::type_info(), Obj::type_info(this));
+        }
+        let word = Obj::header(this).word();
+        let mut cur = word.load(Ordering::Acquire);
+        loop {
+            if cur == BOTH_ONE {
+                break;
+            }
+            if strong_of(cur) != 1 {
+                // Other strong references: clone into a fresh object.
+                *this = Obj::new(T::clone(this));
+                break;
+            }
+            // Only weak references besides us: take strong to 0 so no upgrade can succeed,
+            // then move the value into a fresh object. Acquire on success for the same
+            // reason as in `try_unwrap`.
+            match word.compare_exchange_weak(
+                cur,
+                cur - STRONG_ONE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // SAFETY: strong is 0, the real type is `T`, and the handle read out
+                    // of `this` holds the implicit weak reference; `this` is overwritten
+                    // without being dropped.
+                    unsafe {
+                        let value = Obj::take_value(ptr::read(this));
+                        ptr::write(this, Obj::new(value));
+                    }
+                    break;
+                }
+                Err(actual) => cur = actual,
+            }
+        }
+        // SAFETY: `this` is now unique: a fresh object, or one we saw at BOTH_ONE under
+        // `&mut`, which no other handle can change.
+        unsafe { &mut (*this.ptr.as_ptr()).value }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn make_mut_slicing(static_type: &TypeInfo, real: &TypeInfo) -> ! {
+    panic!(
+        "Obj::make_mut on an `Obj<{}>` whose object is a `{}`: cloning only the `{}` part \
+         would slice it; downcast to `{}` first",
+        static_type.key(),
+        real.key(),
+        static_type.key(),
+        real.key()
+    )
+}
+
+impl<T: Object> Clone for Obj<T> {
+    /// Adds a strong reference (one relaxed RMW).
+    #[inline]
+    fn clone(&self) -> Self {
+        let header = Obj::header(self);
+        let old = header.inc_strong();
+        if strong_of(old) >= MAX_COUNT {
+            count_overflow(header, "strong");
+        }
+        // SAFETY: we just added the strong reference the new handle owns.
+        unsafe { Obj::from_cell(self.ptr) }
+    }
+}
+
+impl<T: Object> Drop for Obj<T> {
+    /// Drops a strong reference: one Release RMW; on the last one the deleter runs, once
+    /// with `DELETER_BOTH` when no weak reference is left.
+    #[inline]
+    fn drop(&mut self) {
+        let header = Obj::header(self);
+        let old = header.dec_strong();
+        if strong_of(old) != 1 {
+            return;
+        }
+        // SAFETY: we took strong from 1 to 0 with a Release RMW that returned `old`.
+        unsafe { release_last_strong(header, old) };
+    }
+}
+
+impl<T: Object> Deref for Obj<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the strong reference keeps the value alive; the reference covers the
+        // value only, never the header.
+        unsafe { &(*self.ptr.as_ptr()).value }
+    }
+}
+
+impl<T: Object> AsRef<T> for Obj<T> {
+    fn as_ref(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Object> Borrow<T> for Obj<T> {
+    fn borrow(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Object> From<T> for Obj<T> {
+    fn from(value: T) -> Self {
+        Obj::new(value)
+    }
+}
+
+impl<T: Object + Default> Default for Obj<T> {
+    fn default() -> Self {
+        Obj::new(T::default())
+    }
+}
+
+impl<T: Object + fmt::Debug> fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Object + fmt::Display> fmt::Display for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: Object> fmt::Pointer for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Pointer::fmt(&Obj::as_ptr(self), f)
+    }
+}
+
+impl<T: Object + PartialEq> PartialEq for Obj<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Object + Eq> Eq for Obj<T> {}
+
+impl<T: Object + PartialOrd> PartialOrd for Obj<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        (**self).partial_cmp(&**other)
+    }
+}
+
+impl<T: Object + Ord> Ord for Obj<T> {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl<T: Object + Hash> Hash for Obj<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl<T: Object> Unpin for Obj<T> {}

@@ -1,0 +1,246 @@
+//! [`TypeInfo`], the static descriptor of an object type, and the [`Object`] trait that
+//! ties a Rust type to it. [`AnyObject`] is the root of every hierarchy.
+//!
+//! The methods that need the registry ([`TypeInfo::index`], [`TypeInfo::live_count`])
+//! live in `registry.rs`, which sits above this file.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::sync::atomic::AtomicI32;
+
+/// Index of the root type [`AnyObject`] (tvm-ffi's `kTVMFFIObject`).
+pub const ANY_OBJECT_INDEX: i32 = 64;
+/// The first index handed to a derived type (tvm-ffi's first dynamic index).
+pub const FIRST_DYNAMIC_INDEX: i32 = 128;
+/// Marks a [`TypeInfo`] whose index has not been assigned yet.
+pub(crate) const UNASSIGNED: i32 = -1;
+
+/// The descriptor of an object type: key, index, place in the hierarchy, value layout.
+///
+/// One `static` per type, written by `#[derive(Object)]`; reach it with
+/// [`Object::type_info`], [`Obj::type_info`](crate::Obj::type_info) or the
+/// [`registry`](crate::registry).
+pub struct TypeInfo {
+    key: &'static str,
+    rust_name: &'static str,
+    pub(crate) index: AtomicI32,
+    depth: usize,
+    parent: Option<&'static TypeInfo>,
+    ancestors: &'static [&'static TypeInfo],
+    is_final: bool,
+    size: usize,
+    align: usize,
+}
+
+impl TypeInfo {
+    /// Builds a descriptor. Used by the derive; `ancestors` lists the root first and
+    /// excludes the type itself, so its length is `depth`.
+    ///
+    /// # Safety
+    ///
+    /// The result must initialise a `static`: the registry keeps `&'static` references to
+    /// every descriptor whose index it assigns.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const unsafe fn __new(
+        key: &'static str,
+        rust_name: &'static str,
+        depth: usize,
+        parent: Option<&'static TypeInfo>,
+        ancestors: &'static [&'static TypeInfo],
+        is_final: bool,
+        size: usize,
+        align: usize,
+    ) -> TypeInfo {
+        assert!(
+            ancestors.len() == depth,
+            "ancestors must list every ancestor"
+        );
+        TypeInfo {
+            key,
+            rust_name,
+            index: AtomicI32::new(UNASSIGNED),
+            depth,
+            parent,
+            ancestors,
+            is_final,
+            size,
+            align,
+        }
+    }
+
+    const fn root() -> TypeInfo {
+        TypeInfo {
+            key: AnyObject::KEY,
+            rust_name: "rcobj::AnyObject",
+            index: AtomicI32::new(ANY_OBJECT_INDEX),
+            depth: 0,
+            parent: None,
+            ancestors: &[],
+            is_final: false,
+            size: 0,
+            align: 1,
+        }
+    }
+
+    /// The type key, unique in the program (e.g. `"demo.Shape"`).
+    #[inline]
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The Rust path of the type, as the derive saw it (`module::Name`).
+    #[inline]
+    pub fn rust_name(&self) -> &'static str {
+        self.rust_name
+    }
+
+    /// The depth in the hierarchy: [`AnyObject`] is 0, a root struct 1, its child 2.
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The parent type; `None` only for [`AnyObject`].
+    #[inline]
+    pub fn parent(&self) -> Option<&'static TypeInfo> {
+        self.parent
+    }
+
+    /// Every ancestor, root first, excluding the type itself (`ancestors()[0]` is
+    /// [`AnyObject`]'s, `ancestors()[depth - 1]` the parent's).
+    #[inline]
+    pub fn ancestors(&self) -> &'static [&'static TypeInfo] {
+        self.ancestors
+    }
+
+    /// Whether the type was declared `#[object(final)]` (no type may derive from it).
+    #[inline]
+    pub fn is_final(&self) -> bool {
+        self.is_final
+    }
+
+    /// `size_of` the value (not of the object, which adds the 24-byte header).
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// `align_of` the value.
+    #[inline]
+    pub fn align(&self) -> usize {
+        self.align
+    }
+
+    /// Whether `self` is `other` or one of its descendants. O(1).
+    #[inline]
+    pub fn is_a(&self, other: &TypeInfo) -> bool {
+        core::ptr::eq(self, other)
+            || (self.depth > other.depth && core::ptr::eq(self.ancestors[other.depth], other))
+    }
+}
+
+impl fmt::Debug for TypeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypeInfo")
+            .field("key", &self.key)
+            .field("rust_name", &self.rust_name)
+            .field(
+                "index",
+                &self.index.load(core::sync::atomic::Ordering::Relaxed),
+            )
+            .field("depth", &self.depth)
+            .field("is_final", &self.is_final)
+            .field("size", &self.size)
+            .field("align", &self.align)
+            .finish()
+    }
+}
+
+/// Type-level depth zero (the depth of [`AnyObject`]).
+pub struct Z;
+/// Type-level successor: the depth of a type whose parent has depth `N`.
+pub struct S<N>(PhantomData<N>);
+
+/// A Rust type that is a managed object: implemented by `#[derive(Object)]`.
+///
+/// # Safety
+///
+/// The implementation must describe the type truthfully: `Parent` is the type of the
+/// struct's first field (at offset 0 of a `#[repr(C)]` struct) or [`AnyObject`] for a root
+/// struct; `TYPE_INFO` describes `Self` (depth, ancestors, size, align, finality); `Depth`
+/// is `S<<Self::Parent as Object>::Depth>`. Write `#[derive(Object)]` instead.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an rcobj object",
+    label = "not an object type",
+    note = "add `#[derive(rcobj::Object)]` to the definition of `{Self}`"
+)]
+pub unsafe trait Object: Sized + 'static {
+    /// The parent type ([`AnyObject`] for a root struct; `AnyObject` names itself).
+    type Parent: Object;
+    /// The depth as a type ([`Z`] for [`AnyObject`], `S<Parent::Depth>` otherwise).
+    type Depth;
+    /// The descriptor of this type.
+    const TYPE_INFO: &'static TypeInfo;
+    /// The depth as a number (equal to `TYPE_INFO.depth()`).
+    const DEPTH: usize;
+    /// The ancestors, root first, excluding `Self` (equal to `TYPE_INFO.ancestors()`).
+    const ANCESTORS: &'static [&'static TypeInfo];
+    /// Whether no type may derive from this one.
+    const IS_FINAL: bool;
+
+    /// The descriptor of this type.
+    #[inline(always)]
+    fn type_info() -> &'static TypeInfo {
+        Self::TYPE_INFO
+    }
+}
+
+/// The root of every object hierarchy (key `"rcobj.Object"`, index 64). `AnyObj` is
+/// `Obj<AnyObject>`: a handle to any object, Rust's or a foreign one.
+///
+/// It has no public constructor: an `AnyObject` exists only as the head of a real object.
+pub struct AnyObject {
+    _private: (),
+}
+
+impl AnyObject {
+    /// The type key of the root type.
+    pub const KEY: &'static str = "rcobj.Object";
+}
+
+impl fmt::Debug for AnyObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AnyObject")
+    }
+}
+
+static ANY_OBJECT_INFO: TypeInfo = TypeInfo::root();
+
+// SAFETY: `AnyObject` is the root: it is its own parent, has depth 0 and no ancestors,
+// and is a zero-sized prefix of every object's value.
+unsafe impl Object for AnyObject {
+    type Parent = AnyObject;
+    type Depth = Z;
+    const TYPE_INFO: &'static TypeInfo = &ANY_OBJECT_INFO;
+    const DEPTH: usize = 0;
+    const ANCESTORS: &'static [&'static TypeInfo] = &[];
+    const IS_FINAL: bool = false;
+}
+
+/// Builds the ancestors table of a child of `parent` at compile time: the parent's
+/// ancestors followed by the parent. Used by the derive.
+#[doc(hidden)]
+pub const fn __ancestors<const N: usize>(
+    parent_ancestors: &'static [&'static TypeInfo],
+    parent: &'static TypeInfo,
+) -> [&'static TypeInfo; N] {
+    assert!(parent_ancestors.len() + 1 == N);
+    let mut out = [parent; N];
+    let mut i = 0;
+    while i < parent_ancestors.len() {
+        out[i] = parent_ancestors[i];
+        i += 1;
+    }
+    out
+}

@@ -1,0 +1,124 @@
+//! [`UniqueObj<T>`]: an object not shared yet, mutable without any atomic operation.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+use core::ptr::{self, NonNull};
+use std::panic;
+
+use crate::cell::ObjCell;
+use crate::counts;
+use crate::deleter::{call_from_rust, deleter};
+use crate::header::DELETER_BOTH;
+use crate::obj::Obj;
+use crate::type_info::Object;
+
+/// An object with exactly one reference, like triomphe's `UniqueArc`: it derefs mutably,
+/// and [`share`](UniqueObj::share) turns it into an [`Obj`] at no cost.
+///
+/// Building one performs no atomic operation: the header is written with plain stores.
+///
+/// ```
+/// use rcobj::{Object, UniqueObj};
+///
+/// #[derive(Object, Default)]
+/// #[object(key = "doc.Buffer")]
+/// struct Buffer { bytes: Vec<u8> }
+///
+/// let mut u = UniqueObj::new(Buffer::default());
+/// u.bytes.extend_from_slice(b"abc");
+/// let shared = UniqueObj::share(u);
+/// assert_eq!(shared.bytes, b"abc");
+/// ```
+pub struct UniqueObj<T: Object> {
+    ptr: NonNull<ObjCell<T>>,
+    _marker: PhantomData<ObjCell<T>>,
+}
+
+// SAFETY: a unique owner, like `Box<T>`.
+unsafe impl<T: Object + Send> Send for UniqueObj<T> {}
+// SAFETY: `&UniqueObj<T>` only gives `&T`.
+unsafe impl<T: Object + Sync> Sync for UniqueObj<T> {}
+
+impl<T: Object> UniqueObj<T> {
+    /// Allocates an object holding `value` (one allocation) and counts the instance in this
+    /// thread's slot for `T`.
+    #[inline]
+    pub fn new(value: T) -> UniqueObj<T> {
+        let index = T::type_info().index();
+        let ptr = ObjCell::allocate(value, index, deleter::<T>);
+        counts::add(index, 1);
+        UniqueObj {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Shares the object: an [`Obj`] with strong count 1. No atomic operation.
+    #[inline(always)]
+    pub fn share(this: Self) -> Obj<T> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: we hand our one strong reference over; the real type is `T`.
+        unsafe { Obj::from_cell(this.ptr) }
+    }
+
+    /// Moves the value out and frees the object.
+    pub fn into_inner(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        let cell = this.ptr.as_ptr();
+        // SAFETY: unique: no other reference exists; the value is moved out exactly once,
+        // then the block (whose layout is `ObjCell<T>`) is freed without dropping it.
+        unsafe {
+            let value = ptr::read(ptr::addr_of!((*cell).value));
+            counts::add((*cell).header.type_index(), -1);
+            ObjCell::free(cell);
+            value
+        }
+    }
+}
+
+impl<T: Object> Deref for UniqueObj<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: we own the live object; the reference covers the value only.
+        unsafe { &(*self.ptr.as_ptr()).value }
+    }
+}
+
+impl<T: Object> DerefMut for UniqueObj<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: unique ownership, borrowed mutably; the reference covers the value only.
+        unsafe { &mut (*self.ptr.as_ptr()).value }
+    }
+}
+
+impl<T: Object> Drop for UniqueObj<T> {
+    fn drop(&mut self) {
+        // SAFETY: the only reference: both phases at once, no count update needed.
+        if let Some(p) = unsafe { call_from_rust(self.ptr.as_ptr().cast(), DELETER_BOTH) } {
+            panic::resume_unwind(p);
+        }
+    }
+}
+
+impl<T: Object + fmt::Debug> fmt::Debug for UniqueObj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Object + Default> Default for UniqueObj<T> {
+    fn default() -> Self {
+        UniqueObj::new(T::default())
+    }
+}
+
+impl<T: Object> From<T> for UniqueObj<T> {
+    fn from(value: T) -> Self {
+        UniqueObj::new(value)
+    }
+}

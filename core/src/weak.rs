@@ -1,0 +1,166 @@
+//! [`WeakObj<T>`]: the weak handle. It never creates a reference to the value.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::cell::ObjCell;
+use crate::deleter::{count_overflow, release_weak};
+use crate::header::{strong_of, weak_of, ObjectHeader, MAX_COUNT, STRONG_ONE};
+use crate::obj::Obj;
+use crate::sync::Ordering;
+use crate::type_info::Object;
+
+/// A weak handle, like `std::sync::Weak<T>`: keeps the memory, not the value.
+///
+/// ```
+/// use rcobj::{Obj, Object, WeakObj};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.Node")]
+/// struct Node { id: u32 }
+///
+/// let strong = Obj::new(Node { id: 7 });
+/// let weak = Obj::downgrade(&strong);
+/// assert_eq!(weak.upgrade().map(|n| n.id), Some(7));
+/// drop(strong);
+/// assert!(weak.upgrade().is_none());
+/// assert!(WeakObj::<Node>::new().upgrade().is_none());
+/// ```
+pub struct WeakObj<T: Object> {
+    /// A live block, or `usize::MAX` for [`WeakObj::new`] (never dereferenced).
+    ptr: NonNull<ObjCell<T>>,
+    _marker: PhantomData<ObjCell<T>>,
+}
+
+// SAFETY: as `std::sync::Weak<T>`: upgrading yields an `Obj<T>` on this thread.
+unsafe impl<T: Object + Send + Sync> Send for WeakObj<T> {}
+// SAFETY: as above.
+unsafe impl<T: Object + Send + Sync> Sync for WeakObj<T> {}
+
+const DANGLING: usize = usize::MAX;
+
+impl<T: Object> WeakObj<T> {
+    /// A weak handle to nothing: allocates nothing, never upgrades.
+    pub const fn new() -> WeakObj<T> {
+        WeakObj {
+            // SAFETY: `usize::MAX` is not zero. It is only compared, never dereferenced.
+            ptr: unsafe { NonNull::new_unchecked(DANGLING as *mut ObjCell<T>) },
+            _marker: PhantomData,
+        }
+    }
+
+    /// Wraps a weak reference the caller hands over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live object whose real type is `T` or a descendant; the caller owns one
+    /// weak reference to it.
+    #[inline(always)]
+    pub(crate) unsafe fn from_cell(ptr: NonNull<ObjCell<T>>) -> WeakObj<T> {
+        WeakObj {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The header, unless this is [`WeakObj::new`]. Only the header is ever referenced.
+    #[inline]
+    fn header(&self) -> Option<&ObjectHeader> {
+        if self.ptr.as_ptr() as usize == DANGLING {
+            None
+        } else {
+            // SAFETY: our weak reference keeps the block (and so the header) alive; the
+            // value may already be dropped, so we never make a reference to it.
+            Some(unsafe { &(*self.ptr.as_ptr()).header })
+        }
+    }
+
+    /// A strong handle, if the value is still alive.
+    #[inline]
+    pub fn upgrade(&self) -> Option<Obj<T>> {
+        let word = self.header()?.word();
+        let mut cur = word.load(Ordering::Relaxed);
+        loop {
+            let strong = strong_of(cur);
+            if strong == 0 {
+                return None;
+            }
+            if strong >= MAX_COUNT {
+                count_overflow(self.header()?, "strong");
+            }
+            // Acquire on success: pairs with the Release that published the value (the
+            // creating thread's handoff, or a `make_mut` that replaced it). Relaxed on
+            // failure: we only look again.
+            match word.compare_exchange_weak(
+                cur,
+                cur + STRONG_ONE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                // SAFETY: we just added the strong reference the handle owns.
+                Ok(_) => return Some(unsafe { Obj::from_cell(self.ptr) }),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The number of strong references (0 for [`WeakObj::new`]).
+    pub fn strong_count(&self) -> u32 {
+        self.header().map_or(0, ObjectHeader::strong_count)
+    }
+
+    /// The number of weak handles, or 0 once no strong reference is left (as
+    /// `std::sync::Weak::weak_count`).
+    pub fn weak_count(&self) -> u32 {
+        let Some(h) = self.header() else { return 0 };
+        let word = h.load_combined(Ordering::Acquire);
+        if strong_of(word) == 0 {
+            0
+        } else {
+            weak_of(word) - 1
+        }
+    }
+
+    /// Whether two weak handles point to the same object (two [`WeakObj::new`]s do).
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl<T: Object> Clone for WeakObj<T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        if let Some(h) = self.header() {
+            let old = h.inc_weak();
+            if weak_of(old) >= MAX_COUNT {
+                count_overflow(h, "weak");
+            }
+        }
+        // SAFETY: we added the weak reference the new handle owns (or it is dangling).
+        unsafe { WeakObj::from_cell(self.ptr) }
+    }
+}
+
+impl<T: Object> Drop for WeakObj<T> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(h) = self.header() {
+            let h: *const ObjectHeader = h;
+            // SAFETY: we own one weak reference to a live header.
+            unsafe { release_weak(h) };
+        }
+    }
+}
+
+impl<T: Object> Default for WeakObj<T> {
+    fn default() -> Self {
+        WeakObj::new()
+    }
+}
+
+impl<T: Object> fmt::Debug for WeakObj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(WeakObj)")
+    }
+}

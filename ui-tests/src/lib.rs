@@ -1,0 +1,1 @@
+//! Home of the trybuild cases for `#[derive(Object)]` (see `tests/ui.rs`).
