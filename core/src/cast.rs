@@ -42,7 +42,10 @@ impl Up<Z> for AnyObject {
 
 /// Subtraction on type-level depths. Not for direct use.
 #[doc(hidden)]
-#[diagnostic::on_unimplemented(message = "the target type is deeper than the source type")]
+#[diagnostic::on_unimplemented(
+    message = "the upcast target is deeper in the hierarchy than the source type, so it cannot be an ancestor",
+    note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
+)]
 pub trait DepthMinus<Rhs> {
     /// `Self - Rhs`.
     type Out;
@@ -73,9 +76,23 @@ where
     T: Object,
     U: Object,
     T::Depth: DepthMinus<U::Depth>,
-    T: Up<<T::Depth as DepthMinus<U::Depth>>::Out, Out = U>,
+    T: Up<<T::Depth as DepthMinus<U::Depth>>::Out>,
+    <T as Up<<T::Depth as DepthMinus<U::Depth>>::Out>>::Out: AncestorIs<U, T>,
 {
 }
+
+/// `Self` (the ancestor of `T` at `U`'s depth) is `U`. Not for direct use; it exists so
+/// that a failed upcast names both types.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{T}` is not `{U}` or a descendant of it",
+    label = "`{U}` is not an ancestor of `{T}`",
+    note = "at `{U}`'s depth in the hierarchy, the ancestor of `{T}` is `{Self}`",
+    note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
+)]
+pub trait AncestorIs<U, T> {}
+
+impl<U, T> AncestorIs<U, T> for U {}
 
 impl<T: Object> Obj<T> {
     /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.

@@ -115,7 +115,7 @@ pub use rcobj_macros::Object;
 /// Items the derive's output refers to. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::cast::{DepthMinus, Up};
+    pub use crate::cast::{AncestorIs, DepthMinus, Up};
     pub use crate::cell::value_offset;
     pub use crate::registry::Registration;
     pub use crate::type_info::{__ancestors as ancestors, S, Z};
