@@ -129,9 +129,7 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
-    let Some(d) = (unsafe { (*header).deleter() }) else {
-        return None;
-    };
+    let d = (unsafe { (*header).deleter() })?;
     RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
     // SAFETY: guaranteed by the caller.
     unsafe { d(header.cast_mut().cast(), flags) };

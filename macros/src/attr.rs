@@ -128,7 +128,7 @@ fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
         if path.is_ident("key") {
             let value = meta.value()?;
             let expr: syn::Expr = value.parse()?;
-            match &expr {
+            match ungroup(&expr) {
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),
                     ..
@@ -158,7 +158,7 @@ fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
         } else if path.is_ident("crate") {
             let value = meta.value()?;
             let expr: syn::Expr = value.parse()?;
-            match &expr {
+            match ungroup(&expr) {
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),
                     ..
@@ -195,6 +195,15 @@ fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
     if let Err(err) = local.finish() {
         parsed.errors.push_error(err);
     }
+}
+
+/// Looks through the invisible groups `macro_rules!` wraps around a `$key:literal` or
+/// `$key:expr` fragment, so keys passed through a declarative macro are accepted.
+fn ungroup(mut expr: &syn::Expr) -> &syn::Expr {
+    while let syn::Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
+    expr
 }
 
 /// Consumes `= value` or `(...)` after an unknown or malformed key, so parsing continues.
