@@ -137,3 +137,8 @@ pub fn alloc_stats() -> (usize, usize, isize) {
         LIVE_BYTES.with(Cell::get),
     )
 }
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
