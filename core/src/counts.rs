@@ -22,21 +22,35 @@
 //!
 //! Readers ([`live`]) hold the thread-list lock while they sum, so a thread cannot merge
 //! and unlink between two reads and be counted twice or not at all.
+//!
+//! # Under loom
+//!
+//! With `--cfg loom` the slots, the shared counts and the thread-list mutex are loom's
+//! (see `sync.rs`); the statics are created per loom execution and the thread-locals per
+//! loom thread, and the tables are small. Loom takes every thread-local out before it drops
+//! any, so there the slots block merges and unlinks itself when it is dropped instead of
+//! through the exit guard. Loom drops its statics before the model's main thread ends:
+//! count instances only on spawned loom threads.
 
 use core::cell::Cell;
 use core::ptr;
-use core::sync::atomic::{AtomicI64, AtomicPtr, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
+use crate::sync::{AtomicI64, Mutex, MutexGuard};
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
-pub const MAX_TYPES: usize = 4096;
+pub const MAX_TYPES: usize = if cfg!(loom) { 16 } else { 4096 };
 /// How many of those have a slot in every thread's inline block.
-pub const THREAD_SLOTS: usize = 256;
+pub const THREAD_SLOTS: usize = if cfg!(loom) { 4 } else { 256 };
 
 /// The shared counts, indexed by `type_index - FIRST_DYNAMIC_INDEX`.
+#[cfg(not(loom))]
 static SHARED: [AtomicI64; MAX_TYPES] = [const { AtomicI64::new(0) }; MAX_TYPES];
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref SHARED: [AtomicI64; MAX_TYPES] = core::array::from_fn(|_| AtomicI64::new(0));
+}
 
 const UNLINKED: u8 = 0;
 const LINKED: u8 = 1;
@@ -55,6 +69,7 @@ struct ThreadCounts {
 }
 
 impl ThreadCounts {
+    #[cfg(not(loom))]
     const fn new() -> Self {
         ThreadCounts {
             slots: [const { AtomicI64::new(0) }; THREAD_SLOTS],
@@ -62,11 +77,34 @@ impl ThreadCounts {
             next: AtomicPtr::new(ptr::null_mut()),
         }
     }
+
+    #[cfg(loom)]
+    fn new() -> Self {
+        ThreadCounts {
+            slots: core::array::from_fn(|_| AtomicI64::new(0)),
+            state: Cell::new(UNLINKED),
+            next: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+/// Under loom the block merges and unlinks itself (see the module docs).
+#[cfg(loom)]
+impl Drop for ThreadCounts {
+    fn drop(&mut self) {
+        if self.state.get() == LINKED {
+            let mut list = lock_threads();
+            merge_locked(self);
+            list.unlink(self);
+            self.state.set(DEAD);
+        }
+    }
 }
 
 /// Merges and unlinks the thread's slots when thread-local storage is torn down.
 struct ExitGuard;
 
+#[cfg(not(loom))]
 impl Drop for ExitGuard {
     fn drop(&mut self) {
         // `LOCAL` has no destructor, so it is still accessible here.
@@ -79,9 +117,15 @@ impl Drop for ExitGuard {
     }
 }
 
+#[cfg(not(loom))]
 std::thread_local! {
     static LOCAL: ThreadCounts = const { ThreadCounts::new() };
     static EXIT_GUARD: ExitGuard = const { ExitGuard };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static LOCAL: ThreadCounts = ThreadCounts::new();
+    static EXIT_GUARD: ExitGuard = ExitGuard;
 }
 
 struct ThreadList {
@@ -134,10 +178,18 @@ impl ThreadList {
     }
 }
 
+#[cfg(not(loom))]
 static THREADS: Mutex<ThreadList> = Mutex::new(ThreadList {
     head: ptr::null(),
     len: 0,
 });
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref THREADS: Mutex<ThreadList> = Mutex::new(ThreadList {
+        head: ptr::null(),
+        len: 0,
+    });
+}
 
 fn lock_threads() -> MutexGuard<'static, ThreadList> {
     // The list is consistent after every step, so a poisoned lock is still usable.

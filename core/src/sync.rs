@@ -2,13 +2,19 @@
 //! transitions can be model-checked with loom (`RUSTFLAGS="--cfg loom"`).
 //!
 //! Under loom the header's word is a `loom::sync::atomic::AtomicU64`; layout assertions are
-//! then skipped because loom's atomics are larger than the real ones.
+//! then skipped because loom's atomics are larger than the real ones. The per-thread counts
+//! (`counts.rs`) take their slot atomics and the thread-list mutex from here too, and declare
+//! their statics and thread-locals per loom execution and per loom thread.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicU64};
+pub(crate) use loom::sync::atomic::{fence, AtomicI64, AtomicU64};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, AtomicU64};
+pub(crate) use core::sync::atomic::{fence, AtomicI64, AtomicU64};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 pub(crate) use core::sync::atomic::Ordering;
 
