@@ -88,7 +88,7 @@ pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
 
 #[cold]
 #[inline(never)]
-fn park_or_abort(payload: Payload, key: &str) {
+pub(crate) fn park_or_abort(payload: Payload, key: &str) {
     let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
     if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
         RELEASE.with(|r| r.panicked.set(true));

@@ -89,6 +89,7 @@ mod deleter;
 mod header;
 mod obj;
 pub mod registry;
+mod runtime_type;
 mod sync;
 mod type_info;
 mod unique;
@@ -104,6 +105,8 @@ pub use crate::header::{
     STRONG_ONE, WEAK_ONE,
 };
 pub use crate::obj::{AnyObj, Obj};
+pub use crate::registry::TypeRef;
+pub use crate::runtime_type::{RuntimeType, RuntimeTypeBuilder, RuntimeTypeError};
 pub use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 pub use crate::unique::UniqueObj;
 pub use crate::weak::WeakObj;

@@ -19,7 +19,11 @@ struct NeverBuilt;
 #[test]
 fn types_are_found_by_key_before_any_instance() {
     let info = registry::by_key("tests.registry.NeverBuilt").expect("registered at link time");
-    assert!(std::ptr::eq(info, NeverBuilt::type_info()));
+    assert!(std::ptr::eq(&*info, NeverBuilt::type_info()));
+    assert_eq!(
+        info.as_static().map(|i| i.key()),
+        Some("tests.registry.NeverBuilt")
+    );
     assert_eq!(info.live_count(), 0);
     assert!(registry::by_key("tests.Square").is_some());
     assert!(registry::by_key("no.such.Type").is_none());
@@ -40,11 +44,11 @@ fn root_is_index_64_and_derived_types_start_at_128() {
     assert_eq!(AnyObject::type_info().index(), 64);
     assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
     assert!(std::ptr::eq(
-        registry::by_index(64).unwrap(),
+        &*registry::by_index(64).unwrap(),
         AnyObject::type_info()
     ));
     assert!(std::ptr::eq(
-        registry::by_key("rcobj.Object").unwrap(),
+        &*registry::by_key("rcobj.Object").unwrap(),
         AnyObject::type_info()
     ));
     for info in [
@@ -53,11 +57,8 @@ fn root_is_index_64_and_derived_types_start_at_128() {
         Square::type_info(),
     ] {
         assert!(info.index() >= 128);
-        assert!(std::ptr::eq(
-            registry::by_index(info.index()).unwrap(),
-            info
-        ));
-        assert!(std::ptr::eq(registry::by_key(info.key()).unwrap(), info));
+        assert!(registry::by_index(info.index()).unwrap() == *info);
+        assert!(registry::by_key(info.key()).unwrap() == *info);
     }
     assert!(registry::by_index(0).is_none());
     assert!(registry::by_index(-1).is_none());
@@ -67,7 +68,7 @@ fn root_is_index_64_and_derived_types_start_at_128() {
 #[test]
 fn all_lists_every_type_once_in_index_order() {
     let all = registry::all();
-    assert!(std::ptr::eq(all[0], AnyObject::type_info()));
+    assert!(all[0] == *AnyObject::type_info());
     let indices: Vec<i32> = all.iter().map(|t| t.index()).collect();
     let mut sorted = indices.clone();
     sorted.sort_unstable();
