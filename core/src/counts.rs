@@ -27,10 +27,11 @@
 //!
 //! With `--cfg loom` the slots, the shared counts and the thread-list mutex are loom's
 //! (see `sync.rs`); the statics are created per loom execution and the thread-locals per
-//! loom thread, and the tables are small. Loom takes every thread-local out before it drops
-//! any, so there the slots block merges and unlinks itself when it is dropped instead of
-//! through the exit guard. Loom drops its statics before the model's main thread ends:
-//! count instances only on spawned loom threads.
+//! loom thread, and the tables are small. Loom's `join` does not wait for the joined
+//! thread's thread-local destructors, and loom drops its statics before the model's main
+//! thread ends: models count instances only on spawned threads and end each of them with
+//! `__private::loom_thread_exit()`, which does what the exit guard does. (A slots block
+//! still linked when loom drops it merges and unlinks itself.)
 
 use core::cell::Cell;
 use core::ptr;
@@ -100,6 +101,20 @@ impl Drop for ThreadCounts {
             exit(self);
         }
     }
+}
+
+/// What thread exit does, for loom models: loom's `join` returns before the joined thread's
+/// thread-locals are dropped (std's waits), and loom drops its statics before it drops the
+/// thread-locals of threads still finishing, so a model calls this at the end of every
+/// thread that counted instances. Not API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn loom_thread_exit() {
+    LOCAL.with(|local| {
+        if local.state.get() == LINKED {
+            exit(local);
+        }
+    });
 }
 
 /// Merges and unlinks the thread's slots when thread-local storage is torn down.

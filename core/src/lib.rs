@@ -120,6 +120,8 @@ pub use rcobj_macros::Object;
 pub mod __private {
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     pub use crate::cell::value_offset;
+    #[cfg(loom)]
+    pub use crate::counts::loom_thread_exit;
     pub use crate::registry::Registration;
     pub use crate::type_info::{__ancestors as ancestors, S, Z};
     pub use crate::TypeInfo;
