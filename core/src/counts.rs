@@ -496,7 +496,7 @@ impl TypeRc {
 
 /// Lists a new runtime type, so thread exits know where its slots go. Call before its
 /// first instance.
-pub(crate) fn add_runtime_type(rc: &TypeRc) {
+pub(crate) fn add_runtime_type(rc: *const TypeRc) {
     lock_threads().runtime.push(rc);
 }
 
@@ -599,7 +599,9 @@ pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
 ///
 /// The caller holds a counted handle (so the type outlives the call), and has already
 /// removed the type from the registry's key table.
-pub(crate) unsafe fn unregister_runtime(rc: &TypeRc) -> bool {
+pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
+    // SAFETY: alive through the caller's handle.
+    let rc = unsafe { &*rc_ptr };
     let released = {
         let mut list = lock_threads();
         if rc.dying.load(Relaxed) {
@@ -611,7 +613,7 @@ pub(crate) unsafe fn unregister_runtime(rc: &TypeRc) -> bool {
         // Release: a thread that sees `dying` (Acquire) counts in the word from then on.
         rc.dying.store(true, Ordering::Release);
         let death = EPOCH.load(Relaxed) + 1;
-        list.dying.push((death, rc));
+        list.dying.push((death, rc_ptr));
         // Release: pairs with the Acquire fence of a thread that sees the new epoch.
         EPOCH.store(death, Ordering::Release);
         let mut released = Vec::new();
@@ -626,7 +628,7 @@ pub(crate) unsafe fn unregister_runtime(rc: &TypeRc) -> bool {
     release_all(released);
     // Drop the registry's bias. The caller's handle keeps the word above "released".
     // SAFETY: alive through the caller's handle.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    unsafe { add_word(rc_ptr, 1u64.wrapping_neg()) };
     true
 }
 

@@ -357,8 +357,9 @@ impl<T: Object> Drop for Obj<T> {
         if strong_of(old) != 1 {
             return;
         }
-        // SAFETY: we took strong from 1 to 0 with a Release RMW that returned `old`.
-        unsafe { release_last_strong(header, old) };
+        // SAFETY: we took strong from 1 to 0 with a Release RMW that returned `old`. The
+        // pointer is the handle's own (not `header`'s), so it may free the whole block.
+        unsafe { release_last_strong(self.ptr.as_ptr().cast(), old) };
     }
 }
 

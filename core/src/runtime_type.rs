@@ -381,20 +381,21 @@ impl RuntimeTypeBuilder {
             }
         };
         ancestors.push(parent_info);
-        // The key and the ancestors live in their own heap buffers, owned by the `Inner`
-        // built below and freed with it; the descriptor borrows them for that long.
-        let key: Box<str> = self.key.into_boxed_str();
-        let ancestors: Box<[&'static TypeInfo]> = ancestors.into_boxed_slice();
-        // SAFETY: see above: the buffers do not move when their boxes do.
-        let key_ref: &'static str = unsafe { &*ptr::from_ref::<str>(&key) };
+        // The key and the ancestors live in their own heap buffers, owned (as raw pointers,
+        // which moving does not invalidate) by the `Inner` built below and freed with it;
+        // the descriptor borrows them for that long.
+        let key: *mut str = Box::into_raw(self.key.into_boxed_str());
+        let ancestors: *mut [&'static TypeInfo] = Box::into_raw(ancestors.into_boxed_slice());
+        // SAFETY: see above.
+        let key_ref: &'static str = unsafe { &*key };
         // SAFETY: as above.
-        let ancestors_ref: &'static [&'static TypeInfo] =
-            unsafe { &*ptr::from_ref::<[&'static TypeInfo]>(&ancestors) };
+        let ancestors_ref: &'static [&'static TypeInfo] = unsafe { &*ancestors };
+        let owned = OwnedParts { key, ancestors };
         let (size, align, is_final, drop_fn) = (self.size, self.align, self.is_final, self.drop_fn);
-        let mut parts = Some((key, ancestors, parent_rt, self.on_release));
+        let mut parts = Some((owned, parent_rt, self.on_release));
         let mut created: *mut Inner = ptr::null_mut();
         let result = registry::register_runtime(key_ref, |index| {
-            let (key, ancestors, parent, on_release) = parts.take().expect("called once");
+            let (owned, parent, on_release) = parts.take().expect("called once");
             let slot = (index - crate::FIRST_DYNAMIC_INDEX) as usize;
             let inner = Box::into_raw(Box::new(Inner {
                 info: TypeInfo::runtime(
@@ -408,8 +409,7 @@ impl RuntimeTypeBuilder {
                     ptr::null(),
                 ),
                 rc: TypeRc::new(slot, release_inner),
-                key,
-                ancestors,
+                owned,
                 parent,
                 static_base,
                 own_start: parent_size,
@@ -438,7 +438,8 @@ impl RuntimeTypeBuilder {
         // valid there; on success it moved into `created`.
         let inner = created;
         // SAFETY: just registered; the registry's bias keeps it alive.
-        counts::add_runtime_type(unsafe { &(*inner).rc });
+        // SAFETY: as above; `info.rc` carries the provenance of the whole `Inner`.
+        counts::add_runtime_type(unsafe { (*inner).info.rc.cast() });
         // SAFETY: as above; the new handle takes its own count.
         let handle = unsafe { TypeRef::new_counted(&(*inner).info) };
         Ok(RuntimeType { handle })
@@ -451,13 +452,35 @@ fn unsafe_static(info: &TypeInfo) -> &'static TypeInfo {
     unsafe { &*ptr::from_ref(info) }
 }
 
+/// The heap buffers a runtime type's descriptor borrows. Raw pointers, so that moving
+/// them (into the `Inner`) does not invalidate the borrows; freed on drop.
+struct OwnedParts {
+    key: *mut str,
+    ancestors: *mut [&'static TypeInfo],
+}
+
+impl Drop for OwnedParts {
+    fn drop(&mut self) {
+        // SAFETY: both came from `Box::into_raw` and are freed once, here; the descriptor
+        // that borrowed them is being freed too (or was never published).
+        unsafe {
+            drop(Box::from_raw(self.key));
+            drop(Box::from_raw(self.ancestors));
+        }
+    }
+}
+
+// SAFETY: plain owned buffers of `Sync` data.
+unsafe impl Send for OwnedParts {}
+// SAFETY: as above.
+unsafe impl Sync for OwnedParts {}
+
 /// A runtime type: its descriptor first, so `&TypeInfo` and `&Inner` convert.
 #[repr(C)]
 struct Inner {
     info: TypeInfo,
     rc: TypeRc,
-    key: Box<str>,
-    ancestors: Box<[&'static TypeInfo]>,
+    owned: OwnedParts,
     /// Keeps a runtime parent (and its ancestors) alive.
     parent: Option<RuntimeType>,
     static_base: Option<StaticBase>,
@@ -468,6 +491,19 @@ struct Inner {
     cell: Layout,
     /// Run after the type is freed.
     on_release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// The `Inner` of a runtime type's descriptor, reached through the descriptor's `rc`
+/// pointer, which was made from the raw `Inner` pointer and so covers all of it.
+fn inner_of(info: &TypeInfo) -> *const Inner {
+    debug_assert!(info.is_runtime());
+    // SAFETY: `rc` points to the `rc` field of a live `Inner` (repr(C)).
+    unsafe {
+        info.rc
+            .cast::<u8>()
+            .sub(offset_of!(Inner, rc))
+            .cast::<Inner>()
+    }
 }
 
 /// Frees a released runtime type.
@@ -497,13 +533,19 @@ pub struct RuntimeType {
 
 impl RuntimeType {
     fn inner(&self) -> &Inner {
-        // SAFETY: a runtime type's descriptor is the first field of its `Inner`, which our
-        // counted handle keeps alive.
-        unsafe { &*ptr::from_ref::<TypeInfo>(&self.handle).cast::<Inner>() }
+        // SAFETY: our counted handle keeps the `Inner` alive.
+        unsafe { &*inner_of(&self.handle) }
+    }
+
+    /// The reference state, with the provenance of the whole `Inner` (the lists in
+    /// `counts` keep such pointers and free the `Inner` through them).
+    fn rc_ptr(&self) -> *const TypeRc {
+        self.handle.rc.cast()
     }
 
     fn rc(&self) -> &TypeRc {
-        &self.inner().rc
+        // SAFETY: kept alive by our handle.
+        unsafe { &*self.rc_ptr() }
     }
 
     /// The runtime type registered under `key`, if any.
@@ -547,7 +589,7 @@ impl RuntimeType {
             return false;
         }
         // SAFETY: our handle keeps the type alive; it left the key table above.
-        unsafe { counts::unregister_runtime(self.rc()) }
+        unsafe { counts::unregister_runtime(self.rc_ptr()) }
     }
 
     /// Creates an instance of a type with no Rust ancestor: the value is zeroed, then
@@ -642,7 +684,7 @@ impl RuntimeType {
         init(own);
         core::mem::forget(guard);
         // SAFETY: our handle keeps the type alive; the instance now holds its reference.
-        unsafe { counts::add_runtime(&inner.rc, 1) };
+        unsafe { counts::add_runtime(self.rc_ptr(), 1) };
         // SAFETY: a live object with one strong reference; every runtime type is `Send +
         // Sync` by the contract of `drop_fn` and the `Send + Sync` bound on bases.
         unsafe { Obj::from_raw(block.cast()) }
@@ -666,7 +708,7 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
     let inner: *const Inner = unsafe {
         let index = (*obj.cast::<ObjectHeader>()).type_index();
         let info = registry::info_of_index(index).expect("a live runtime type");
-        ptr::from_ref(info).cast::<Inner>()
+        inner_of(info)
     };
     // SAFETY: as above.
     let inner_ref = unsafe { &*inner };
@@ -699,7 +741,7 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         unsafe { alloc::dealloc(obj.cast(), inner_ref.cell) };
         // SAFETY: the instance's reference to its type is released last; we touch the type
         // no more.
-        unsafe { counts::add_runtime(&(*inner).rc, -1) };
+        unsafe { counts::add_runtime((*inner).info.rc.cast(), -1) };
     }
 }
 
