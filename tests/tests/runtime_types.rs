@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use rcobj::{registry, AnyObj, Obj, Object, RuntimeType, RuntimeTypeBuilder, RuntimeTypeError};
+use rcobj::{registry, AnyObj, Obj, RuntimeType, RuntimeTypeBuilder, RuntimeTypeError};
 use rcobj_tests::{DropCounter, Shape, Square, Tracked};
 
 static OWN_DROPS: AtomicUsize = AtomicUsize::new(0);
