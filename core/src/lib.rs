@@ -89,6 +89,8 @@ mod deleter;
 mod header;
 mod obj;
 pub mod registry;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod sync;
 mod type_info;
 mod unique;
