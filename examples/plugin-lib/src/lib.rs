@@ -15,7 +15,6 @@
 //! Every function is `extern "C"` and never unwinds: a Rust panic crossing the boundary
 //! would abort the process.
 
-use core::ffi::c_char;
 use core::mem::ManuallyDrop;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -114,7 +113,7 @@ pub unsafe extern "C" fn plugin_click(obj: *mut ObjectHeader) -> u32 {
 #[no_mangle]
 pub unsafe extern "C" fn plugin_describe(
     obj: *mut ObjectHeader,
-    buf: *mut c_char,
+    buf: *mut u8,
     cap: usize,
 ) -> usize {
     // SAFETY: as in `plugin_click`.
@@ -139,7 +138,7 @@ pub unsafe extern "C" fn plugin_describe(
     let n = text.len().min(cap);
     // SAFETY: the caller guarantees `buf` is valid for `cap` bytes; `n <= cap`, and the
     // source is a distinct allocation.
-    unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n) };
+    unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf, n) };
     text.len()
 }
 
