@@ -102,6 +102,17 @@ type ClickFn = unsafe extern "C" fn(*mut ObjectHeader) -> u32;
 type DescribeFn = unsafe extern "C" fn(*mut ObjectHeader, *mut u8, usize) -> usize;
 type LiveFn = unsafe extern "C" fn(*mut PluginTypeCount, usize) -> usize;
 
+/// Lends `f` a strong reference to `obj` as a raw header pointer, for the duration of the
+/// call. (A pointer made from `Obj::header` would do for the plugin's reads in practice, but
+/// it only has provenance over the header; this one covers the whole object.)
+fn lend<R>(obj: &AnyObj, f: impl FnOnce(*mut ObjectHeader) -> R) -> R {
+    let raw = Obj::into_raw(obj.clone());
+    let result = f(raw);
+    // SAFETY: `raw` came from `into_raw` above; this takes its strong reference back.
+    drop(unsafe { AnyObj::from_raw(raw) });
+    result
+}
+
 /// The loaded plugin: the library and the functions the host uses.
 struct Plugin {
     lib: Library,
@@ -141,18 +152,18 @@ impl Plugin {
     fn describe(&self, obj: &AnyObj) -> String {
         let describe = self.symbol::<DescribeFn>("plugin_describe");
         let mut buf = [0u8; 256];
-        let header = Obj::header(obj) as *const ObjectHeader as *mut ObjectHeader;
-        // SAFETY: `obj` is a live object of the plugin and we hold it during the call;
-        // `buf` has room for `buf.len()` bytes.
-        let n = unsafe { describe(header, buf.as_mut_ptr(), buf.len()) };
+        // SAFETY: a live object of the plugin, kept alive during the call; `buf` has room
+        // for `buf.len()` bytes.
+        let n = lend(obj, |raw| unsafe {
+            describe(raw, buf.as_mut_ptr(), buf.len())
+        });
         String::from_utf8_lossy(&buf[..n.min(buf.len())]).into_owned()
     }
 
     fn click(&self, obj: &AnyObj) -> u32 {
         let click = self.symbol::<ClickFn>("plugin_click");
-        let header = Obj::header(obj) as *const ObjectHeader as *mut ObjectHeader;
-        // SAFETY: as in `describe`.
-        unsafe { click(header) }
+        // SAFETY: a live object of the plugin, kept alive during the call.
+        lend(obj, |raw| unsafe { click(raw) })
     }
 
     /// The plugin's types with their live instance counts (keys copied out).
