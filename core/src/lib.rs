@@ -90,6 +90,8 @@ mod header;
 mod obj;
 pub mod registry;
 mod runtime_type;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod sync;
 mod type_info;
 mod unique;
