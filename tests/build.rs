@@ -12,5 +12,7 @@ fn main() {
         .extra_warnings(true)
         .warnings_into_errors(true)
         .flag_if_supported("-pedantic")
+        .flag_if_supported("-Wconversion")
+        .flag_if_supported("-Wsign-conversion")
         .compile("rcobj_c_test");
 }
