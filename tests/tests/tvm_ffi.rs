@@ -628,6 +628,8 @@ fn tvm_ffi_function_held_as_anyobj() {
     // SAFETY: an owned strong reference to a live object.
     let f: AnyObj = unsafe { AnyObj::from_raw(h) };
     assert_eq!(Obj::header(&f).type_index(), t.type_index("ffi.Function"));
+    assert!(Obj::header(&f).type_index() < rcobj::FIRST_DYNAMIC_INDEX);
+    assert!(!f.is::<Probe>());
 
     let g = f.clone();
     let r = t.call(&g, &mut [TvmAny::int(2), TvmAny::int(3)]);
@@ -668,6 +670,7 @@ fn ffi_array_keeps_and_releases_rcobj_objects() {
         &mut [TvmAny::object(a_raw), TvmAny::int(7), TvmAny::object(b_raw)],
     );
     assert_eq!(arr.type_index, t.type_index("ffi.Array"));
+    assert!(arr.type_index < rcobj::FIRST_DYNAMIC_INDEX);
     // SAFETY: an owned strong reference to the new array.
     let arr: AnyObj = unsafe { AnyObj::from_raw(arr.obj_ptr()) };
     assert_eq!(Obj::strong_count(&a), 2);
