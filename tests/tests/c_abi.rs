@@ -17,6 +17,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+// Links the crate's library, and with it the C side that `build.rs` compiles.
 use rcobj_tests as _;
 
 use rcobj::{

@@ -20,6 +20,8 @@
 //!   deleter runs exactly once.
 //! * rcobj objects stored into an `ffi.Array` are kept alive by the array, come back out of
 //!   it as themselves (`downcast` to their Rust type), and are released with the array.
+//! * An object made in C (`tests/c/rcobj_test.c`), held by Rust and stored into an
+//!   `ffi.Array`: three runtimes share it; its C deleter sees STRONG, then WEAK.
 //!
 //! Type indices: tvm-ffi does not know rcobj's indices (128 and up in rcobj's registry). The
 //! paths used here (`IncRef`/`DecRef`, `ffi.Array`, `ffi.ArraySize`, `ffi.ArrayGetItem`,
@@ -35,6 +37,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+
+// Links the crate's library, and with it the C side that `build.rs` compiles.
+use rcobj_tests as _;
 
 use rcobj::{
     AnyObj, AnyObject, Deleter, Obj, ObjectHeader, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
@@ -713,4 +718,52 @@ fn ffi_array_keeps_and_releases_rcobj_objects() {
     assert_eq!(frees(), 1);
     assert!(wa.upgrade().is_none());
     drop((make_array, array_size, array_get));
+}
+
+/// `rcobj_c_counters` of `tests/c/rcobj_test.c` (see the C-ABI test).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+struct CCounters {
+    created: i64,
+    destroyed: i64,
+    freed: i64,
+    violations: i64,
+    flags_log: [i32; 8],
+    n_calls: i32,
+}
+
+extern "C" {
+    fn rcobj_c_obj_new(value: i64, counters: *mut CCounters) -> *mut ObjectHeader;
+}
+
+#[test]
+fn c_object_in_ffi_array_held_by_rust() {
+    let Some(t) = tvm("c_object_in_ffi_array_held_by_rust") else {
+        return;
+    };
+    let counters = Box::into_raw(Box::<CCounters>::default());
+    // SAFETY: `counters` outlives the object (freed at the end of the test).
+    let h = unsafe { rcobj_c_obj_new(5, counters) };
+    // SAFETY: an owned strong reference to a live C object.
+    let c: AnyObj = unsafe { AnyObj::from_raw(h) };
+    let w = Obj::downgrade(&c);
+    let make_array = t.global("ffi.Array");
+    let arr = t.call(&make_array, &mut [TvmAny::object(h)]);
+    // SAFETY: an owned strong reference to the new array.
+    let arr: AnyObj = unsafe { AnyObj::from_raw(arr.obj_ptr()) };
+    drop(c);
+    assert!(w.upgrade().is_some(), "kept by the array");
+    drop(arr);
+    assert!(w.upgrade().is_none());
+    drop(w);
+    // SAFETY: the object is gone; nothing writes the counters any more.
+    let seen = unsafe { Box::from_raw(counters) };
+    assert_eq!(
+        &seen.flags_log[..seen.n_calls as usize],
+        [DELETER_STRONG, DELETER_WEAK]
+    );
+    assert_eq!(
+        (seen.created, seen.destroyed, seen.freed, seen.violations),
+        (1, 1, 1, 0)
+    );
 }
