@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # C ABI and tvm-ffi interop: installs the pinned apache-tvm-ffi wheel, runs the c_abi and
-# tvm_ffi tests (with CI set, a missing libtvm_ffi.so fails the tvm_ffi test), then runs the
-# c_abi test binary under valgrind.
+# tvm_ffi tests (with CI set, a missing libtvm_ffi.so fails the tvm_ffi test), then runs both
+# test binaries under valgrind (memory errors and leaks fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,6 @@ PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-versi
 echo "== cabi: cargo test --test c_abi --test tvm_ffi"
 cargo test -p rcobj-tests --test c_abi --test tvm_ffi
 
-echo "== cabi: c_abi under valgrind"
 if ! command -v valgrind >/dev/null 2>&1; then
   if [ -n "${CI:-}" ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
@@ -25,7 +24,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 1
   fi
 fi
-bin=$(cargo test -p rcobj-tests --test c_abi --no-run --message-format=json 2>/dev/null |
+# The test binaries' paths, from cargo's JSON messages.
+bins=$(cargo test -p rcobj-tests --test c_abi --test tvm_ffi --no-run --message-format=json 2>/dev/null |
   "$PYTHON" -c '
 import json, sys
 for line in sys.stdin:
@@ -33,13 +33,17 @@ for line in sys.stdin:
         m = json.loads(line)
     except ValueError:
         continue
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "c_abi" and m.get("executable"):
-        print(m["executable"])
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] in ("c_abi", "tvm_ffi") and m.get("executable"):
+        print(m["target"]["name"], m["executable"])
 ')
-if [ -z "$bin" ]; then
-  echo "cabi: could not find the c_abi test binary" >&2
-  exit 1
-fi
-valgrind --quiet --leak-check=full --error-exitcode=1 \
-  --suppressions=tests/c/valgrind.supp \
-  "$bin" --test-threads=1
+for name in c_abi tvm_ffi; do
+  bin=$(printf '%s\n' "$bins" | awk -v n="$name" '$1 == n { print $2 }')
+  if [ -z "$bin" ]; then
+    echo "cabi: could not find the $name test binary" >&2
+    exit 1
+  fi
+  echo "== cabi: $name under valgrind"
+  valgrind --quiet --leak-check=full --error-exitcode=1 \
+    --suppressions=tests/c/valgrind.supp \
+    "$bin" --test-threads=1
+done

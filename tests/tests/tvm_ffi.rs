@@ -31,7 +31,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::io::Write;
 use std::path::PathBuf;
@@ -145,6 +144,8 @@ type SafeCall = unsafe extern "C" fn(Handle, *const TvmAny, i32, *mut TvmAny) ->
 
 /// The functions of `libtvm_ffi.so` used here, resolved once.
 struct TvmFfi {
+    /// Kept open for the life of the process (in a static): the pointers below point into it.
+    _lib: libloading::Library,
     path: PathBuf,
     get_version: unsafe extern "C" fn(*mut Version),
     inc_ref: unsafe extern "C" fn(Handle) -> i32,
@@ -214,7 +215,7 @@ fn find_library() -> Result<PathBuf, String> {
 /// # Safety
 ///
 /// `F` is the symbol's real type; the library is never unloaded.
-unsafe fn sym<F: Copy>(lib: &'static libloading::Library, name: &str) -> F {
+unsafe fn sym<F: Copy>(lib: &libloading::Library, name: &str) -> F {
     // SAFETY: guaranteed by the caller.
     unsafe {
         *lib.get::<F>(name.as_bytes())
@@ -227,21 +228,21 @@ fn load(path: PathBuf) -> TvmFfi {
     // types and global functions.
     let lib = unsafe { libloading::Library::new(&path) }
         .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
-    // Kept for the life of the process: the function pointers below point into it.
-    let lib: &'static libloading::Library = Box::leak(Box::new(lib));
-    // SAFETY: each type is the one declared in tvm/ffi/c_api.h.
+    // SAFETY: each type is the one declared in tvm/ffi/c_api.h; the library is stored
+    // with the pointers, in a static that is never dropped.
     unsafe {
         TvmFfi {
+            get_version: sym(&lib, "TVMFFIGetVersion"),
+            inc_ref: sym(&lib, "TVMFFIObjectIncRef"),
+            dec_ref: sym(&lib, "TVMFFIObjectDecRef"),
+            type_key_to_index: sym(&lib, "TVMFFITypeKeyToIndex"),
+            function_create: sym(&lib, "TVMFFIFunctionCreate"),
+            function_get_global: sym(&lib, "TVMFFIFunctionGetGlobal"),
+            function_call: sym(&lib, "TVMFFIFunctionCall"),
+            error_create: sym(&lib, "TVMFFIErrorCreate"),
+            error_move_from_raised: sym(&lib, "TVMFFIErrorMoveFromRaised"),
+            _lib: lib,
             path,
-            get_version: sym(lib, "TVMFFIGetVersion"),
-            inc_ref: sym(lib, "TVMFFIObjectIncRef"),
-            dec_ref: sym(lib, "TVMFFIObjectDecRef"),
-            type_key_to_index: sym(lib, "TVMFFITypeKeyToIndex"),
-            function_create: sym(lib, "TVMFFIFunctionCreate"),
-            function_get_global: sym(lib, "TVMFFIFunctionGetGlobal"),
-            function_call: sym(lib, "TVMFFIFunctionCall"),
-            error_create: sym(lib, "TVMFFIErrorCreate"),
-            error_move_from_raised: sym(lib, "TVMFFIErrorMoveFromRaised"),
         }
     }
 }
@@ -361,20 +362,24 @@ fn error_text(e: &AnyObj) -> String {
 /// The flags each spied object's deleter was called with.
 type FlagLog = Arc<Mutex<Vec<i32>>>;
 
-/// Spied objects by address: their original deleter and their log. An entry is removed in
-/// the call that frees the object, so a reused address starts afresh.
-fn spied() -> &'static Mutex<HashMap<usize, (Deleter, FlagLog)>> {
-    static SPIED: OnceLock<Mutex<HashMap<usize, (Deleter, FlagLog)>>> = OnceLock::new();
-    SPIED.get_or_init(Default::default)
-}
+/// A spied object: its address, original deleter and log.
+type Spied = (usize, Deleter, FlagLog);
+
+/// Spied objects. An entry is removed in the call that frees the object, so a reused
+/// address starts afresh.
+static SPIED: Mutex<Vec<Spied>> = Mutex::new(Vec::new());
 
 unsafe extern "C" fn spy_deleter(obj: *mut c_void, flags: i32) {
     let original = {
-        let mut map = spied().lock().unwrap();
-        let (original, log) = map.get(&(obj as usize)).expect("a spied object").clone();
+        let mut spied = SPIED.lock().unwrap();
+        let at = spied
+            .iter()
+            .position(|s| s.0 == obj as usize)
+            .expect("a spied object");
+        let (_, original, log) = spied[at].clone();
         log.lock().unwrap().push(flags);
         if flags & DELETER_WEAK != 0 {
-            map.remove(&(obj as usize));
+            spied.swap_remove(at);
         }
         original
     };
@@ -393,10 +398,10 @@ unsafe fn spy(h: *mut ObjectHeader) -> FlagLog {
     // SAFETY: the caller guarantees exclusive access to a live header.
     let original = unsafe { slot.read() }.expect("a deleter");
     let log = FlagLog::default();
-    spied()
+    SPIED
         .lock()
         .unwrap()
-        .insert(h as usize, (original, log.clone()));
+        .push((h as usize, original, log.clone()));
     // SAFETY: as above; no release can be in progress.
     unsafe { slot.write(Some(spy_deleter)) };
     log
