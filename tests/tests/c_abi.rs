@@ -11,6 +11,10 @@
 //!   free.
 //!
 //! `.ci/cabi.sh` also runs this binary under valgrind.
+//!
+//! Not built under Miri (it cannot call C) nor loom (whose atomics change the header's
+//! layout).
+#![cfg(not(any(miri, loom)))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, UnsafeCell};

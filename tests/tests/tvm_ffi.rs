@@ -28,6 +28,10 @@
 //! destruction) only copy an object's `TVMFFIAny` and call its header's deleter; none looks
 //! up the type of an rcobj object. The tvm-ffi objects used (`ffi.Error`, `ffi.Function`,
 //! `ffi.Array`) have static indices below 128, which rcobj's registry never hands out.
+//!
+//! Not built under Miri (it cannot call C) nor loom (whose atomics change the header's
+//! layout).
+#![cfg(not(any(miri, loom)))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
