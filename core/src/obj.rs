@@ -260,6 +260,10 @@ impl<T: Object> Obj<T> {
     /// (any object, for `T = AnyObject`), laid out as `ObjCell<T>` would be, and the caller
     /// hands over one strong reference to it. If `T` is not `Send + Sync`, the object must
     /// have been created on this thread's side of that bound.
+    ///
+    /// A foreign object (made by C or tvm-ffi) must carry a type index this runtime did not
+    /// hand out: 64, or one below 128. Indices from 128 up belong to this runtime's registry,
+    /// and `is`/`downcast` trust them.
     #[inline]
     pub unsafe fn from_raw(ptr: *mut ObjectHeader) -> Obj<T> {
         // SAFETY: guaranteed non-null by the caller.
