@@ -1,7 +1,7 @@
 //! The `#[derive(Object)]` macro of [rcobj](https://docs.rs/rcobj). Use it through
 //! `rcobj::Object`; this crate is an implementation detail.
 //!
-//! The derive goes parse ([`attr`]) → validate ([`validate`]) → expand ([`expand`]).
+//! The derive goes parse (`attr.rs`) → validate (`validate.rs`) → expand (`expand.rs`).
 //! Every error is collected with its span and reported at once; user input never makes it
 //! panic.
 
