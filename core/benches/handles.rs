@@ -109,7 +109,9 @@ fn clone_drop(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("clone_drop/r{r}"));
         g.bench_function("rcobj", |b| b.iter(|| Obj::clone(black_box(&o))));
         g.bench_function("Arc", |b| b.iter(|| Arc::clone(black_box(&a))));
-        g.bench_function("triomphe", |b| b.iter(|| triomphe::Arc::clone(black_box(&t))));
+        g.bench_function("triomphe", |b| {
+            b.iter(|| triomphe::Arc::clone(black_box(&t)))
+        });
         g.finish();
     }
 }
@@ -273,8 +275,12 @@ fn casts(c: &mut Criterion) {
     })
     .upcast();
     let mut g = c.benchmark_group("is_ancestor");
-    g.bench_function("depth3_is_depth2", |b| b.iter(|| black_box(&deep).is::<A2>()));
-    g.bench_function("depth3_is_depth1", |b| b.iter(|| black_box(&deep).is::<A1>()));
+    g.bench_function("depth3_is_depth2", |b| {
+        b.iter(|| black_box(&deep).is::<A2>())
+    });
+    g.bench_function("depth3_is_depth1", |b| {
+        b.iter(|| black_box(&deep).is::<A1>())
+    });
     g.bench_function("depth3_is_final_miss", |b| {
         b.iter(|| black_box(&deep).is::<F2>())
     });

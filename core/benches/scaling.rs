@@ -71,9 +71,15 @@ fn loop_box(n: u64) {
 
 fn loop_shared(n: u64) {
     for _ in 0..n {
-        drop(black_box(SharedCounted::new(black_box(Plain16 { a: 1, b: 2 }))));
+        drop(black_box(SharedCounted::new(black_box(Plain16 {
+            a: 1,
+            b: 2,
+        }))));
     }
 }
+
+/// A named create+drop loop.
+type Contender = (&'static str, fn(u64));
 
 /// Operations per second with `threads` threads each doing `n` create+drops.
 fn throughput(threads: usize, n: u64, f: fn(u64)) -> f64 {
@@ -124,7 +130,7 @@ fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     let runs = arg("--runs", if benching { 9 } else { 1 }) as usize;
     let iters = arg("--iters", if benching { 4_000_000 } else { 1_000 });
-    let contenders: [(&str, fn(u64)); 3] = [
+    let contenders: [Contender; 3] = [
         ("rcobj", loop_rcobj),
         ("Box", loop_box),
         ("shared-atomic", loop_shared),

@@ -128,8 +128,8 @@ fn arg(name: &str, default: u64) -> u64 {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: run briefly then.
     let benching = std::env::args().any(|a| a == "--bench");
-    let rounds = arg("--rounds", if benching { 21 } else { 1 }) as usize;
-    let iters = arg("--iters", if benching { 2_000_000 } else { 1_000 });
+    let rounds = arg("--rounds", if benching { 61 } else { 1 }) as usize;
+    let iters = arg("--iters", if benching { 400_000 } else { 1_000 });
     run(
         "create+drop of a 16-byte value",
         &[

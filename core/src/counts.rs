@@ -48,6 +48,9 @@ struct ThreadCounts {
     /// Written only by the owning thread (relaxed load + store), read by anyone under the
     /// lock (relaxed) and zeroed by the owner under the lock when it merges.
     slots: [AtomicI64; THREAD_SLOTS],
+    /// Owner-only: how many slots the fast path may use — [`THREAD_SLOTS`] while the
+    /// thread is linked, 0 otherwise — so that one compare decides the fast path.
+    limit: Cell<u32>,
     /// Owner-only: UNLINKED, LINKED or DEAD (destructor ran: count in the shared slots).
     state: Cell<u8>,
     /// The next linked thread; read and written only under the lock.
@@ -58,6 +61,7 @@ impl ThreadCounts {
     const fn new() -> Self {
         ThreadCounts {
             slots: [const { AtomicI64::new(0) }; THREAD_SLOTS],
+            limit: Cell::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
         }
@@ -74,6 +78,7 @@ impl Drop for ExitGuard {
             let mut list = lock_threads();
             merge_locked(local);
             list.unlink(local);
+            local.limit.set(0);
             local.state.set(DEAD);
         });
     }
@@ -158,15 +163,19 @@ fn slot_of(index: i32) -> Option<usize> {
 /// Adds `delta` to the current thread's count of `index`.
 #[inline(always)]
 pub(crate) fn add(index: i32, delta: i64) {
-    let Some(slot) = slot_of(index) else { return };
+    // The root (64) and foreign indices wrap to huge slots and fail the compare below.
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32;
     LOCAL.with(|local| {
-        if local.state.get() == LINKED && slot < THREAD_SLOTS {
-            let s = &local.slots[slot];
+        // One compare and one branch stand for three tests: a derived type, a linked
+        // thread (`limit` is 0 otherwise) and a slot inside the inline block.
+        if slot < local.limit.get() {
+            // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
+            let s = unsafe { local.slots.get_unchecked(slot as usize) };
             // Only this thread writes the slot: a plain read-modify-write, no RMW
             // instruction. Relaxed so that readers under the lock never race.
             s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
         } else {
-            add_slow(local, slot, delta);
+            add_slow(local, slot as usize, delta);
         }
     });
 }
@@ -174,12 +183,17 @@ pub(crate) fn add(index: i32, delta: i64) {
 #[cold]
 #[inline(never)]
 fn add_slow(local: &ThreadCounts, slot: usize, delta: i64) {
+    if slot >= MAX_TYPES {
+        // The root or a foreign index: not counted.
+        return;
+    }
     if local.state.get() == UNLINKED {
         // Register the exit merge first; if thread-local storage is already being torn
         // down the thread counts in the shared slots from now on.
         if EXIT_GUARD.try_with(|_| ()).is_ok() {
             lock_threads().push(local);
             local.state.set(LINKED);
+            local.limit.set(THREAD_SLOTS as u32);
         } else {
             local.state.set(DEAD);
         }

@@ -12,7 +12,9 @@ use core::ptr::{self, NonNull};
 use crate::borrow::ObjBorrow;
 use crate::cell::ObjCell;
 use crate::counts;
-use crate::deleter::{count_overflow, release_last_strong, release_weak};
+use crate::deleter::{
+    count_overflow, drop_value, is_own_deleter, release_both, release_last_strong, release_weak,
+};
 use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE};
 use crate::registry;
 use crate::sync::{acquire, Ordering};
@@ -353,12 +355,30 @@ impl<T: Object> Drop for Obj<T> {
     #[inline]
     fn drop(&mut self) {
         let header = Obj::header(self);
+        // Fast path 2: an unshared object (strong 1, weak 1: ours is the only reference of
+        // any kind) is released with no RMW at all. Saves the `lock xadd` of create+drop;
+        // costs one plain load on every shared release (see BENCHMARKS.md).
+        // Acquire: pairs with the Release decrements of every handle that went away, so
+        // their uses of the value happen before the destructor. No one can change the word
+        // after we read BOTH_ONE: every other reference would have to be made from ours.
+        if header.word().load(Ordering::Acquire) == BOTH_ONE {
+            if is_own_deleter::<T>(header) {
+                // SAFETY: ours is the only reference (see above), and the deleter is
+                // `deleter::<T>`, so the block is an `ObjCell<T>` of ours.
+                unsafe { drop_value::<T>(self.ptr.as_ptr(), true) };
+            } else {
+                // SAFETY: ours is the only reference (see above); the real type is `T` or
+                // a descendant.
+                unsafe { release_both::<T>(self.ptr.as_ptr()) };
+            }
+            return;
+        }
         let old = header.dec_strong();
         if strong_of(old) != 1 {
             return;
         }
         // SAFETY: we took strong from 1 to 0 with a Release RMW that returned `old`.
-        unsafe { release_last_strong(header, old) };
+        unsafe { release_last_strong::<T>(self.ptr.as_ptr(), old) };
     }
 }
 
