@@ -11,6 +11,8 @@
 #![allow(dead_code, missing_docs)]
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -68,6 +70,80 @@ fn clone_triomphe(n: u64) -> f64 {
     time(n, || drop(black_box(triomphe::Arc::clone(black_box(&a)))))
 }
 
+// A model of fast path 2, to decide it from one run: rcobj's packed count word with
+// exactly rcobj's operations, released either by RMW alone or by a load first.
+//
+// Clone: relaxed `fetch_add(1)`, abort past `i32::MAX` in the strong half. Drop: either
+// `fetch_sub(1, Release)` and a test of the strong half (no fast path 2), or an acquire
+// load compared with strong 1 + weak 1 first (fast path 2).
+const BOTH_ONE: u64 = (1 << 32) | 1;
+
+#[cold]
+#[inline(never)]
+fn model_overflow() -> ! {
+    std::process::abort()
+}
+
+#[cold]
+#[inline(never)]
+fn model_last(w: &AtomicU64) {
+    black_box(w);
+}
+
+#[inline(always)]
+fn model_clone(w: &AtomicU64) {
+    if w.fetch_add(1, Relaxed) as u32 >= i32::MAX as u32 {
+        model_overflow();
+    }
+}
+
+#[inline(always)]
+fn model_drop_rmw(w: &AtomicU64) {
+    if w.fetch_sub(1, Release) as u32 == 1 {
+        model_last(w);
+    }
+}
+
+#[inline(always)]
+fn model_drop_fp2(w: &AtomicU64) {
+    if w.load(Acquire) == BOTH_ONE {
+        model_last(w);
+        return;
+    }
+    model_drop_rmw(w);
+}
+
+fn model_clone_rmw(n: u64) -> f64 {
+    let w = Box::new(AtomicU64::new(BOTH_ONE));
+    time(n, || {
+        model_clone(black_box(&w));
+        model_drop_rmw(black_box(&w));
+    })
+}
+fn model_clone_fp2(n: u64) -> f64 {
+    let w = Box::new(AtomicU64::new(BOTH_ONE));
+    time(n, || {
+        model_clone(black_box(&w));
+        model_drop_fp2(black_box(&w));
+    })
+}
+fn model_create_rmw(n: u64) -> f64 {
+    time(n, || {
+        let b = black_box(Box::new((AtomicU64::new(BOTH_ONE), black_box(P))));
+        if b.0.fetch_sub(1, Release) as u32 != 1 {
+            std::mem::forget(b);
+        }
+    })
+}
+fn model_create_fp2(n: u64) -> f64 {
+    time(n, || {
+        let b = black_box(Box::new((AtomicU64::new(BOTH_ONE), black_box(P))));
+        if b.0.load(Acquire) != BOTH_ONE && b.0.fetch_sub(1, Release) as u32 != 1 {
+            std::mem::forget(b);
+        }
+    })
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
@@ -91,28 +167,27 @@ fn run(title: &str, contenders: &[(&str, Routine)], rounds: usize, iters: u64) {
             times[c].push(contenders[c].1(iters));
         }
     }
-    let find = |name: &str| contenders.iter().position(|(n, _)| *n == name);
+    // Ratios to Arc and Box when they take part, else to the first contender.
+    let mut bases: Vec<usize> = ["Arc", "Box"]
+        .iter()
+        .filter_map(|b| contenders.iter().position(|(n, _)| n == b))
+        .collect();
+    if bases.is_empty() || !["Arc", "Box"].contains(&contenders[0].0) {
+        bases.insert(0, 0);
+    }
     println!("\n{title} (median of {rounds} rounds x {iters} iterations)");
-    println!(
-        "{:<10} {:>9} {:>14} {:>14}",
-        "contender", "ns/op", "ratio vs Arc", "ratio vs Box"
-    );
+    print!("{:<10} {:>9}", "contender", "ns/op");
+    for &b in &bases {
+        print!(" {:>16}", format!("ratio vs {}", contenders[b].0));
+    }
+    println!();
     for (i, (name, _)) in contenders.iter().enumerate() {
-        let ns = median(&mut times[i].clone());
-        let ratio_to = |j: Option<usize>| match j {
-            Some(j) => {
-                let mut r: Vec<f64> = (0..rounds).map(|r| times[i][r] / times[j][r]).collect();
-                format!("{:.3}", median(&mut r))
-            }
-            None => "-".to_string(),
-        };
-        println!(
-            "{:<10} {:>9.2} {:>14} {:>14}",
-            name,
-            ns,
-            ratio_to(find("Arc")),
-            ratio_to(find("Box"))
-        );
+        print!("{:<10} {:>9.2}", name, median(&mut times[i].clone()));
+        for &j in &bases {
+            let mut r: Vec<f64> = (0..rounds).map(|r| times[i][r] / times[j][r]).collect();
+            print!(" {:>16.3}", median(&mut r));
+        }
+        println!();
     }
 }
 
@@ -150,5 +225,25 @@ fn main() {
         ],
         rounds,
         iters * 4,
+    );
+    run(
+        "fast path 2 model: clone+drop on rcobj's packed word (Arc is std's two-word Arc)",
+        &[
+            ("rmw-only", model_clone_rmw),
+            ("load+rmw", model_clone_fp2),
+            ("Arc", clone_arc),
+        ],
+        rounds,
+        iters * 4,
+    );
+    run(
+        "fast path 2 model: create+drop, released by one RMW or by one load",
+        &[
+            ("rmw-only", model_create_rmw),
+            ("load-only", model_create_fp2),
+            ("Box", create_box),
+        ],
+        rounds,
+        iters,
     );
 }

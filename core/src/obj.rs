@@ -279,7 +279,21 @@ impl<T: Object + Clone> Obj<T> {
     ///
     /// If the object's real type is a descendant of `T`: copying only the `T` part would
     /// silently slice the object.
+    #[inline]
     pub fn make_mut(this: &mut Self) -> &mut T {
+        // Branch: the common case — the real type is `T` and ours is the only reference —
+        // costs an index compare and one acquire load (see `is_unique`), inline; the
+        // copy, the move out of a weakly shared object and the slicing panic stay out of
+        // line.
+        if Obj::is_exactly_t(this) && Obj::is_unique(this) {
+            // SAFETY: unique (see `is_unique`), and `&mut self` excludes other uses.
+            return unsafe { &mut (*this.ptr.as_ptr()).value };
+        }
+        Obj::make_mut_slow(this)
+    }
+
+    #[inline(never)]
+    fn make_mut_slow(this: &mut Self) -> &mut T {
         if !Obj::is_exactly_t(this) {
             make_mut_slicing(T::type_info(), Obj::type_info(this));
         }
