@@ -154,7 +154,7 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn run(title: &str, contenders: &[(&str, Routine)], rounds: usize, iters: u64) {
+fn run(title: &str, contenders: &[(&str, Routine)], bases: &[&str], rounds: usize, iters: u64) {
     // Warm up allocator caches and the thread's count slot.
     for (_, f) in contenders {
         f(iters / 10);
@@ -167,14 +167,10 @@ fn run(title: &str, contenders: &[(&str, Routine)], rounds: usize, iters: u64) {
             times[c].push(contenders[c].1(iters));
         }
     }
-    // Ratios to Arc and Box when they take part, else to the first contender.
-    let mut bases: Vec<usize> = ["Arc", "Box"]
+    let bases: Vec<usize> = bases
         .iter()
         .filter_map(|b| contenders.iter().position(|(n, _)| n == b))
         .collect();
-    if bases.is_empty() || !["Arc", "Box"].contains(&contenders[0].0) {
-        bases.insert(0, 0);
-    }
     println!("\n{title} (median of {rounds} rounds x {iters} iterations)");
     print!("{:<10} {:>9}", "contender", "ns/op");
     for &b in &bases {
@@ -213,6 +209,7 @@ fn main() {
             ("triomphe", create_triomphe),
             ("Box", create_box),
         ],
+        &["Arc", "Box"],
         rounds,
         iters,
     );
@@ -223,6 +220,7 @@ fn main() {
             ("Arc", clone_arc),
             ("triomphe", clone_triomphe),
         ],
+        &["Arc"],
         rounds,
         iters * 4,
     );
@@ -233,6 +231,7 @@ fn main() {
             ("load+rmw", model_clone_fp2),
             ("Arc", clone_arc),
         ],
+        &["rmw-only", "Arc"],
         rounds,
         iters * 4,
     );
@@ -243,6 +242,7 @@ fn main() {
             ("load-only", model_create_fp2),
             ("Box", create_box),
         ],
+        &["rmw-only", "Box"],
         rounds,
         iters,
     );
