@@ -135,11 +135,18 @@ pub(crate) unsafe fn drop_value<T: Object>(cell: *mut ObjCell<T>, free: bool) {
 ///
 /// Function addresses are not unique: the same function may have several addresses (one
 /// per crate that instantiates `deleter::<T>`), so a `false` here only sends the release
-/// down the general path. Two functions share an address only when their code is
-/// identical, and `deleter::<T>` names `T`'s own descriptor, so a `true` means the code
-/// behind the pointer is `deleter::<T>`'s, whose strong phase is `drop_value::<T>`.
+/// down the general path. Two functions share an address only when the compiler or linker
+/// merged them because their code is identical, so they do the same thing: when the
+/// pointer equals `deleter::<T>`'s address, calling it would do what `deleter::<T>` does,
+/// and its strong phase is `drop_value::<T>`.
+///
+/// `AnyObject` has no objects of its own, so `deleter::<AnyObject>` is no object's deleter:
+/// for an `AnyObj` the test is decided at compile time and costs nothing.
 #[inline(always)]
 pub(crate) fn is_own_deleter<T: Object>(header: &ObjectHeader) -> bool {
+    if T::DEPTH == 0 {
+        return false;
+    }
     let own: Deleter = deleter::<T>;
     match header.deleter() {
         Some(d) => d as usize == own as usize,
