@@ -37,7 +37,9 @@ use core::cell::Cell;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
-use crate::sync::{fence, AtomicBool, AtomicI64, AtomicU64, Mutex, MutexGuard, Ordering};
+use crate::sync::{
+    fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering,
+};
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
@@ -63,6 +65,11 @@ struct ThreadCounts {
     /// Written only by the owning thread (relaxed load + store), read by anyone under the
     /// lock (relaxed) and zeroed by the owner under the lock when it merges.
     slots: [AtomicI64; THREAD_SLOTS],
+    /// How many slots the fast path may use: `THREAD_SLOTS` while linked and up to date,
+    /// 0 otherwise (unlinked, dead, or asked to merge by `unregister`, which zeroes it for
+    /// every listed thread). So one compare stands for "a derived type, a linked thread, a
+    /// slot in the block, no merge pending". Written only under the thread-list lock.
+    limit: AtomicU32,
     /// Owner-only: UNLINKED, LINKED or DEAD (destructor ran: count in the shared slots).
     state: Cell<u8>,
     /// The next linked thread; read and written only under the lock.
@@ -76,6 +83,7 @@ impl ThreadCounts {
     const fn new() -> Self {
         ThreadCounts {
             slots: [const { AtomicI64::new(0) }; THREAD_SLOTS],
+            limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
             epoch: Cell::new(0),
@@ -86,6 +94,7 @@ impl ThreadCounts {
     fn new() -> Self {
         ThreadCounts {
             slots: core::array::from_fn(|_| AtomicI64::new(0)),
+            limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
             epoch: Cell::new(0),
@@ -237,17 +246,17 @@ fn slot_of(index: i32) -> Option<usize> {
 /// Adds `delta` to the current thread's count of the static type `index`.
 #[inline(always)]
 pub(crate) fn add(index: i32, delta: i64) {
-    let Some(slot) = slot_of(index) else { return };
+    // The root (64) and foreign indices wrap to huge slots and fail the compare below.
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32;
     LOCAL.with(|local| {
-        // One relaxed load of the merge epoch: a thread that missed an `unregister` of a
-        // runtime type merges before it counts anything (see "Runtime types").
-        if local.state.get() == LINKED
-            && local.epoch.get() == EPOCH.load(Relaxed)
-            && slot < THREAD_SLOTS
-        {
-            bump(&local.slots[slot], delta);
+        // One compare and one branch stand for four tests: a derived type, a linked thread,
+        // a slot inside the inline block, and no merge requested by an `unregister` (see
+        // `limit`). Relaxed: a stale `limit` only delays a merge, never makes one wrong.
+        if slot < local.limit.load(Relaxed) {
+            // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
+            bump(unsafe { local.slots.get_unchecked(slot as usize) }, delta);
         } else {
-            add_slow(local, slot, delta);
+            add_slow(local, slot as usize, delta);
         }
     });
 }
@@ -259,8 +268,8 @@ fn bump(s: &AtomicI64, delta: i64) {
     s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
 }
 
-/// Links the thread on its first count and merges on an epoch change. Returns whether the
-/// thread may count in its own slots.
+/// Links the thread on its first count, and merges when an `unregister` asked for it.
+/// Returns whether the thread may count in its own slots.
 #[cold]
 #[inline(never)]
 fn prepare(local: &ThreadCounts) -> bool {
@@ -275,6 +284,7 @@ fn prepare(local: &ThreadCounts) -> bool {
                 local.epoch.set(EPOCH.load(Relaxed));
                 list.push(local);
                 local.state.set(LINKED);
+                local.limit.store(THREAD_SLOTS as u32, Relaxed);
                 true
             } else {
                 local.state.set(DEAD);
@@ -282,13 +292,15 @@ fn prepare(local: &ThreadCounts) -> bool {
             }
         }
         LINKED => {
-            if local.epoch.get() != EPOCH.load(Relaxed) {
+            if local.epoch.get() != EPOCH.load(Relaxed) || local.limit.load(Relaxed) == 0 {
                 // Acquire: pairs with the Release store of the epoch in `unregister`, so the
                 // dying flags set before it are visible to our later count operations.
                 fence(Ordering::Acquire);
                 let released = {
                     let mut list = lock_threads();
-                    merge_dying_locked(&mut list, local)
+                    let released = merge_dying_locked(&mut list, local);
+                    local.limit.store(THREAD_SLOTS as u32, Relaxed);
+                    released
                 };
                 release_all(released);
             }
@@ -301,6 +313,10 @@ fn prepare(local: &ThreadCounts) -> bool {
 #[cold]
 #[inline(never)]
 fn add_slow(local: &ThreadCounts, slot: usize, delta: i64) {
+    if slot >= MAX_TYPES {
+        // The root or a foreign index: not counted.
+        return;
+    }
     if prepare(local) && slot < THREAD_SLOTS {
         bump(&local.slots[slot], delta);
     } else {
@@ -387,6 +403,7 @@ fn exit(local: &ThreadCounts) {
         let released = merge_dying_locked(&mut list, local);
         merge_locked(&list, local);
         list.unlink(local);
+        local.limit.store(0, Relaxed);
         local.state.set(DEAD);
         released
     };
@@ -514,11 +531,7 @@ pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
         r.slot
     };
     let counted = LOCAL.with(|local| {
-        let ready = if local.state.get() == LINKED && local.epoch.get() == EPOCH.load(Relaxed) {
-            true
-        } else {
-            prepare(local)
-        };
+        let ready = (slot as u32) < local.limit.load(Relaxed) || prepare(local);
         // SAFETY: still alive: our own pending merge, instance or handle keeps it.
         // Acquire: pairs with the Release store of `dying` in `unregister`.
         if ready && slot < THREAD_SLOTS && !unsafe { &*rc }.dying.load(Ordering::Acquire) {
@@ -616,6 +629,10 @@ pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
         list.dying.push((death, rc_ptr));
         // Release: pairs with the Acquire fence of a thread that sees the new epoch.
         EPOCH.store(death, Ordering::Release);
+        // Ask every listed thread to merge at its next count operation: its fast path
+        // fails on `limit` 0 and takes `prepare`. (Cheaper than loading the epoch on every
+        // count: the fast path reads `limit` anyway.)
+        list.for_each(|t| t.limit.store(0, Relaxed));
         let mut released = Vec::new();
         LOCAL.with(|local| {
             if local.state.get() == LINKED {
