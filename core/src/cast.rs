@@ -44,6 +44,7 @@ impl Up<Z> for AnyObject {
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "the upcast target is deeper in the hierarchy than the source type, so it cannot be an ancestor",
+    label = "not an ancestor: the target is deeper in the hierarchy",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
 pub trait DepthMinus<Rhs> {
@@ -71,6 +72,9 @@ where
 )]
 pub trait IsA<U: Object>: Object {}
 
+// `do_not_recommend`: a failed upcast reports `T: IsA<U>` itself ("`T` is not `U` or a
+// descendant of it") whichever of the bounds below fails, rather than the depth arithmetic.
+#[diagnostic::do_not_recommend]
 impl<T, U> IsA<U> for T
 where
     T: Object,

@@ -167,6 +167,7 @@ pub mod __private {
         type This = crate::AnyObject;
     }
 
-    // SAFETY: the root is not final.
+    // SAFETY: the root is not final. (`do_not_recommend`: not worth listing in errors.)
+    #[diagnostic::do_not_recommend]
     unsafe impl Inheritable for crate::AnyObject {}
 }
