@@ -21,8 +21,9 @@ use crate::validate::ObjectType;
 ///
 /// `checks` is false for the stand-in expansion emitted next to errors (see
 /// [`crate::validate::Validated`]): it makes the type an object so that the rest of the
-/// program does not fail on every use, and leaves out the layout assertions, whose
-/// premises the reported errors already deny.
+/// program does not fail on every use, and leaves out the assertion whose premise
+/// (`repr(C)`) the reported errors may deny. The checks on the parent type stay, so that
+/// they are reported in the same round.
 pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     let ident = object.ident;
     let span = match &object.parent {
@@ -35,7 +36,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         Some(path) => path.to_token_stream(),
         None => quote_spanned!(span=> ::rcobj),
     };
-    let private = quote!(#krate::__private);
+    let private = quote_spanned!(span=> #krate::__private);
     let name = ident.unraw().to_string();
     let rust_name = quote!(::core::concat!(::core::module_path!(), "::", #name));
     let key = match &object.key {
@@ -59,14 +60,23 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     let parent_obj = quote_spanned!(span=> <__RcobjParent as #krate::Object>);
 
     let assertions = match &object.parent {
-        Some(p) if checks => {
+        Some(p) => {
             let member = &p.member;
+            // Only `repr(C)` puts the first field at offset 0: without it (an error already
+            // reported) the stand-in expansion leaves this assertion out.
+            let at_zero = if checks {
+                quote_spanned! {span=>
+                    const _: () = ::core::assert!(
+                        #private::offset_of!(#ident, #member) == 0,
+                        "the `#[parent]` field must be at offset 0",
+                    );
+                }
+            } else {
+                quote!()
+            };
             quote_spanned! {span=>
                 const _: () = #private::require_inheritable::<__RcobjParent>();
-                const _: () = ::core::assert!(
-                    #private::offset_of!(#ident, #member) == 0,
-                    "the `#[parent]` field must be at offset 0",
-                );
+                #at_zero
                 const _: () = ::core::assert!(
                     #private::value_offset::<#ident>()
                         == #private::value_offset::<__RcobjParent>(),
@@ -76,7 +86,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                 );
             }
         }
-        _ => quote!(),
+        None => quote!(),
     };
 
     // The marker impls do not mention the parent, so they keep the call site's span:
