@@ -1,0 +1,17 @@
+//! trybuild cases for `#[derive(Object)]`: every misuse must fail with a clear error on the
+//! offending tokens, and every supported shape must compile and run.
+//!
+//! The expected `.stderr` files depend on the rustc version (stable, as pinned for CI).
+//! Regenerate them with `TRYBUILD=overwrite cargo test -p rcobj-ui-tests`, then read every
+//! changed file.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/attr/*.rs");
+    t.compile_fail("tests/ui/shape/*.rs");
+    t.compile_fail("tests/ui/parent/*.rs");
+    t.compile_fail("tests/ui/cast/*.rs");
+    t.compile_fail("tests/ui/combined/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}
