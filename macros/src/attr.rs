@@ -54,8 +54,12 @@ pub struct ParentMark {
 
 /// What parsing found.
 pub struct Parsed {
-    /// All errors so far.
+    /// Errors in the struct's attributes, in source order.
     pub errors: Errors,
+    /// Errors in field attributes, with the field's position, in source order.
+    pub field_errors: Vec<(usize, syn::Error)>,
+    /// `crate = ...` was given but is unusable: the runtime's path is unknown.
+    pub crate_failed: bool,
     /// `key = "..."`.
     pub key: Option<LitStr>,
     /// `final` (its span).
@@ -74,6 +78,8 @@ pub struct Parsed {
 pub fn parse(input: &DeriveInput) -> Parsed {
     let mut parsed = Parsed {
         errors: Errors::default(),
+        field_errors: Vec::new(),
+        crate_failed: false,
         key: None,
         is_final: None,
         krate: None,
@@ -111,10 +117,13 @@ pub fn parse(input: &DeriveInput) -> Parsed {
                     continue;
                 }
                 if !matches!(attr.meta, Meta::Path(_)) {
-                    parsed.errors.push_spanned(
-                        attr,
-                        "`#[parent]` takes no arguments: the parent is the field's type; write `#[parent]`",
-                    );
+                    parsed.field_errors.push((
+                        index,
+                        syn::Error::new_spanned(
+                            attr,
+                            "`#[parent]` takes no arguments: the parent is the field's type; write `#[parent]`",
+                        ),
+                    ));
                 }
                 let name = match &field.ident {
                     Some(ident) => ident.unraw().to_string(),
@@ -145,6 +154,8 @@ enum Item {
     Other(TokenStream),
 }
 
+/// Parses one `#[object(...)]`: its items, separated by commas, each on its own, so that
+/// a bad item does not hide the ones after it.
 fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
     let list = match &attr.meta {
         Meta::List(list) if matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => list,
@@ -187,6 +198,7 @@ fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
     }
 }
 
+/// Parses one item of `#[object(...)]`: `key = "..."`, `final` or `crate = "..."`.
 fn parse_object_item(item: TokenStream, parsed: &mut Parsed) {
     let mut tokens = item.clone().into_iter();
     let name = match tokens.next() {
@@ -271,6 +283,7 @@ fn string_value(name: &Ident, value: Item, example: &str, errors: &mut Errors) -
     }
 }
 
+/// `key = "..."`: a non-empty string literal, given once.
 fn parse_key(name: &Ident, value: Item, parsed: &mut Parsed) {
     let example = "key = \"my_crate.Shape\"";
     let Some(lit) = string_value(name, value, example, &mut parsed.errors) else {
@@ -290,9 +303,11 @@ fn parse_key(name: &Ident, value: Item, parsed: &mut Parsed) {
     }
 }
 
+/// `crate = "..."`: a string literal holding a module path, given once.
 fn parse_crate(name: &Ident, value: Item, parsed: &mut Parsed) {
     let example = "crate = \"::my_crate::rcobj\"";
     let Some(lit) = string_value(name, value, example, &mut parsed.errors) else {
+        parsed.crate_failed = true;
         return;
     };
     match lit.parse_with(Path::parse_mod_style) {
@@ -300,10 +315,13 @@ fn parse_crate(name: &Ident, value: Item, parsed: &mut Parsed) {
             .errors
             .push(name.span(), "`crate` is given twice; remove one"),
         Ok(path) => parsed.krate = Some(path),
-        Err(_) => parsed.errors.push(
+        Err(_) => {
+            parsed.crate_failed = true;
+            parsed.errors.push(
             lit.span(),
             format!("`crate` must hold a path to the rcobj crate or to a re-export of it, e.g. `{example}`"),
-        ),
+            );
+        }
     }
 }
 
@@ -344,6 +362,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// Notes `repr(C)` and `repr(packed)` / `repr(packed(N))`.
 fn parse_repr(attr: &Attribute, parsed: &mut Parsed) {
     // `repr` contents we do not understand are the compiler's business, not ours.
     let _ = attr.parse_nested_meta(|meta| {

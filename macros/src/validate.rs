@@ -6,7 +6,7 @@
 use quote::quote;
 use syn::{DeriveInput, Fields, GenericParam, Ident, LitStr, Member, Path, Type};
 
-use crate::attr::Parsed;
+use crate::attr::{ParentMark, Parsed};
 
 /// The parent field of a child type.
 pub struct Parent {
@@ -38,8 +38,8 @@ pub struct Validated<'a> {
     /// input is a type without generic parameters): the errors are reported next to an
     /// expansion that makes it an object type anyway, so that its uses elsewhere do not
     /// fail in turn (the approach of `thiserror`). The stand-in keeps the parent only when
-    /// `#[parent]` is on the first field alone; invalid attribute values fall back to
-    /// their defaults.
+    /// `#[parent]` is on the first field alone, and invalid attribute values fall back to
+    /// their defaults; there is none when `crate = ...` is unusable.
     pub object: Option<ObjectType<'a>>,
 }
 
@@ -47,6 +47,8 @@ pub struct Validated<'a> {
 pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
     let Parsed {
         mut errors,
+        mut field_errors,
+        crate_failed,
         key,
         is_final,
         krate,
@@ -55,6 +57,16 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
         parents,
     } = parsed;
     let ident = &input.ident;
+
+    // Errors go out in source order: the struct's attributes (already in `errors`), the
+    // item and its generics, then each field.
+    if let Some(packed) = repr_packed {
+        errors.push_spanned(
+            packed,
+            "object types cannot be `repr(packed)`: the value must stay aligned after the \
+             object header; remove `packed`",
+        );
+    }
 
     let fields = match &input.data {
         syn::Data::Struct(s) => Some(&s.fields),
@@ -111,20 +123,13 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
             );
         }
     }
-    if let Some(packed) = repr_packed {
-        errors.push_spanned(
-            packed,
-            "object types cannot be `repr(packed)`: the value must stay aligned after the \
-             object header; remove `packed`",
-        );
-    }
-
     let mut parent_ok = true;
     if let Some(first) = parents.first() {
         if first.index != 0 {
             parent_ok = false;
-            errors.push_spanned(
-                &first.attr,
+            field_error(
+                &mut field_errors,
+                first,
                 format!(
                     "`#[parent]` must be on the first field, so that the parent sits at offset 0; \
                      move `{}` to the top of `{ident}`",
@@ -133,8 +138,9 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
             );
         }
         if !repr_c {
-            errors.push_spanned(
-                &first.attr,
+            field_error(
+                &mut field_errors,
+                first,
                 format!(
                     "a struct with a `#[parent]` field must be `#[repr(C)]`, so that the parent \
                      stays at offset 0; add `#[repr(C)]` to `{ident}`"
@@ -143,8 +149,9 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
         }
         for extra in &parents[1..] {
             parent_ok = false;
-            errors.push_spanned(
-                &extra.attr,
+            field_error(
+                &mut field_errors,
+                extra,
                 format!(
                     "an object has one parent, and `#[parent]` is already on `{}`; \
                      remove this `#[parent]`",
@@ -158,8 +165,16 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
         _ => None,
     };
 
+    // A stable sort keeps each field's errors in the order they were found.
+    field_errors.sort_by_key(|&(index, _)| index);
+    for (_, error) in field_errors {
+        errors.push_error(error);
+    }
+
     let errors = errors.finish();
-    let object = if others.is_empty() && lifetimes.is_empty() {
+    // No stand-in for generic types (it could not name them) or when the runtime's path is
+    // unknown (its every path would fail to resolve).
+    let object = if others.is_empty() && lifetimes.is_empty() && !crate_failed {
         Some(ObjectType {
             ident,
             key,
@@ -173,6 +188,12 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
     Validated { errors, object }
 }
 
+/// Records an error on the `#[parent]` attribute `mark`, in its field's place.
+fn field_error(field_errors: &mut Vec<(usize, syn::Error)>, mark: &ParentMark, message: String) {
+    field_errors.push((mark.index, syn::Error::new_spanned(&mark.attr, message)));
+}
+
+/// The first field as the parent.
 fn first_field(fields: &Fields) -> Option<Parent> {
     let field = fields.iter().next()?;
     let member = match &field.ident {
