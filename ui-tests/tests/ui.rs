@@ -1,9 +1,17 @@
 //! trybuild cases for `#[derive(Object)]`: every misuse must fail with a clear error on the
 //! offending tokens, and every supported shape must compile and run.
 //!
-//! The expected `.stderr` files depend on the rustc version (stable, as pinned for CI).
-//! Regenerate them with `TRYBUILD=overwrite cargo test -p rcobj-ui-tests`, then read every
-//! changed file.
+//! * `attr/` — the keys of `#[object(...)]` and where the attributes go;
+//! * `shape/` — items that cannot be object types (enums, unions, generics, `packed`);
+//! * `parent/` — `#[parent]`: placement, `repr(C)`, non-object and `final` parents,
+//!   alignment;
+//! * `cast/` — upcasts the type system must refuse;
+//! * `combined/` — several errors in one input, reported together and without cascades;
+//! * `pass/` — what must compile (and run).
+//!
+//! The expected `.stderr` files depend on the rustc version (stable, as pinned for CI) and
+//! quote a few lines of `core/src`. Regenerate them with
+//! `TRYBUILD=overwrite cargo test -p rcobj-ui-tests`, then read every changed file.
 
 #[test]
 fn ui() {
