@@ -204,9 +204,14 @@ fn parse_object_item(item: TokenStream, parsed: &mut Parsed) {
     let name = match tokens.next() {
         Some(TokenTree::Ident(ident)) => ident,
         _ => {
-            parsed
-                .errors
-                .push_spanned(&item, format!("expected {EXPECTED_KEYS}"));
+            let message = match syn::parse2::<LitStr>(item.clone()) {
+                Ok(lit) => format!(
+                    "the type key needs its name: write `key = {}`",
+                    lit.to_token_stream()
+                ),
+                Err(_) => format!("expected {EXPECTED_KEYS}"),
+            };
+            parsed.errors.push_spanned(&item, message);
             return;
         }
     };
@@ -268,17 +273,28 @@ fn string_value(name: &Ident, value: Item, example: &str, errors: &mut Errors) -
             None
         }
         Item::Value(_, tokens) => {
-            let lit = match syn::parse2::<syn::Lit>(tokens.clone()) {
-                Ok(syn::Lit::Str(lit)) if lit.suffix().is_empty() => Some(lit),
+            let mut iter = tokens.clone().into_iter();
+            let first = iter.next().map(TokenStream::from);
+            let rest: TokenStream = iter.collect();
+            let lit = match first.map(syn::parse2::<syn::Lit>) {
+                Some(Ok(syn::Lit::Str(lit))) if lit.suffix().is_empty() => Some(lit),
                 _ => None,
             };
-            if lit.is_none() {
-                errors.push_spanned(
-                    tokens,
-                    format!("`{name}` must be a string literal, e.g. `{example}`"),
-                );
+            match lit {
+                // `key = "a" final`: a forgotten comma, most likely.
+                Some(_) if !rest.is_empty() => {
+                    errors.push_spanned(rest, "expected `,` before this");
+                    None
+                }
+                Some(lit) => Some(lit),
+                None => {
+                    errors.push_spanned(
+                        tokens,
+                        format!("`{name}` must be a string literal, e.g. `{example}`"),
+                    );
+                    None
+                }
             }
-            lit
         }
     }
 }

@@ -12,4 +12,16 @@ struct Value;
 #[object(key = "demo.Commas",, final)]
 struct Commas;
 
+#[derive(Object)]
+#[object(key = "demo.NoComma" final)]
+struct NoComma;
+
+#[derive(Object)]
+#[object[key = "demo.Brackets"]]
+struct Brackets;
+
+#[derive(Object)]
+#[object("demo.Positional")]
+struct Positional;
+
 fn main() {}
