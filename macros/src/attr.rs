@@ -342,7 +342,7 @@ fn parse_crate(name: &Ident, value: Item, parsed: &mut Parsed) {
 }
 
 /// The known key closest to a misspelt one, if it is close enough to be a likely typo.
-fn closest_key(unknown: &str) -> Option<&'static str> {
+pub(crate) fn closest_key(unknown: &str) -> Option<&'static str> {
     let unknown = unknown.to_lowercase();
     ["key", "final", "crate"]
         .into_iter()
@@ -353,7 +353,7 @@ fn closest_key(unknown: &str) -> Option<&'static str> {
 }
 
 /// Levenshtein distance, with a swap of two neighbours counting as one edit.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
