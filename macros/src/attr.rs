@@ -11,6 +11,9 @@ use syn::{Attribute, DeriveInput, Fields, LitStr, Meta, Path, Token};
 /// The keys `#[object(...)]` accepts, as shown in messages.
 const EXPECTED_KEYS: &str = "`key = \"...\"`, `final` or `crate = \"...\"`";
 
+/// The key of the root type, `rcobj::AnyObject::KEY`: no derived type may take it.
+const ROOT_KEY: &str = "rcobj.Object";
+
 /// Collects errors; combines them into one `syn::Error` at the end.
 #[derive(Default)]
 pub struct Errors {
@@ -309,6 +312,11 @@ fn parse_key(name: &Ident, value: Item, parsed: &mut Parsed) {
         parsed.errors.push(
             lit.span(),
             format!("the type key must not be empty: write a unique name, e.g. `{example}`, or remove `key` to use the Rust path"),
+        );
+    } else if lit.value() == ROOT_KEY {
+        parsed.errors.push(
+            lit.span(),
+            format!("`{ROOT_KEY}` is the key of the root type `AnyObject`; choose another, e.g. `{example}`"),
         );
     } else if parsed.key.is_some() {
         parsed
