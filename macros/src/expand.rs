@@ -62,27 +62,33 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     let assertions = match &object.parent {
         Some(p) => {
             let member = &p.member;
+            let child = name.as_str();
+            let parent = type_name(&p.ty);
             // Only `repr(C)` puts the first field at offset 0: without it (an error already
             // reported) the stand-in expansion leaves this assertion out.
             let at_zero = if checks {
+                let message = format!("the `#[parent]` field of `{child}` must be at offset 0");
                 quote_spanned! {span=>
                     const _: () = ::core::assert!(
                         #private::offset_of!(#ident, #member) == 0,
-                        "the `#[parent]` field must be at offset 0",
+                        #message,
                     );
                 }
             } else {
                 quote!()
             };
+            let message = format!(
+                "`{child}` is more aligned than its parent `{parent}`, so their values would \
+                 start at different offsets after the object header; raise `{parent}`'s \
+                 alignment to `{child}`'s with `#[repr(align(N))]`"
+            );
             quote_spanned! {span=>
                 const _: () = #private::require_inheritable::<__RcobjParent>();
                 #at_zero
                 const _: () = ::core::assert!(
                     #private::value_offset::<#ident>()
                         == #private::value_offset::<__RcobjParent>(),
-                    "the child is more aligned than its parent, so their values would start \
-                     at different offsets after the object header; give the parent the \
-                     same `#[repr(align(N))]` as the child",
+                    #message,
                 );
             }
         }
@@ -174,4 +180,20 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             #assertions
         };
     }
+}
+
+/// A type as the user wrote it, for messages: `inner::Base`, not `inner :: Base`. Braces
+/// are doubled, since the message is a format string.
+pub(crate) fn type_name(ty: &syn::Type) -> String {
+    let mut name = ty.to_token_stream().to_string();
+    for (spaced, tight) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+    ] {
+        name = name.replace(spaced, tight);
+    }
+    name.replace('{', "{{").replace('}', "}}")
 }

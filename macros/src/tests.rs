@@ -175,3 +175,16 @@ fn typos_get_a_suggestion() {
     assert_eq!(edit_distance("ab", "ba"), 1);
     assert_eq!(edit_distance("", "key"), 3);
 }
+
+#[test]
+fn type_names_read_as_written() {
+    use crate::expand::type_name;
+    let name = |ty: syn::Type| type_name(&ty);
+    assert_eq!(name(syn::parse_quote!(Shape)), "Shape");
+    assert_eq!(
+        name(syn::parse_quote!(self::inner::Base)),
+        "self::inner::Base"
+    );
+    assert_eq!(name(syn::parse_quote!(::a::B<u8>)), "::a::B<u8>");
+    assert_eq!(name(syn::parse_quote!([u8; { 4 }])), "[u8 ; {{ 4 }}]");
+}
