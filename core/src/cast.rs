@@ -44,7 +44,6 @@ impl Up<Z> for AnyObject {
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "the upcast target is deeper in the hierarchy than the source type, so it cannot be an ancestor",
-    label = "not an ancestor: the target is deeper in the hierarchy",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
 pub trait DepthMinus<Rhs> {
