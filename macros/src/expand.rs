@@ -30,12 +30,24 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         Some(p) => p.ty.span(),
         None => Span::call_site(),
     };
-    // The default path gets the same span; a user's `crate = "..."` keeps the string's
-    // span, so that a path that does not resolve is reported there.
-    let krate = match &object.krate {
-        Some(path) => path.to_token_stream(),
-        None => quote_spanned!(span=> ::rcobj),
+    // The runtime's path is written once, in `use <path> as __rcobj;`: a user's
+    // `crate = "..."` keeps the string's span there, so that a path that does not resolve
+    // is reported on it, once. Everything else names `__rcobj`, with `span`.
+    // The default `::rcobj` gets the call site's span: if it does not resolve, the error
+    // points at the derive.
+    let use_krate = match &object.krate {
+        Some(path) => {
+            let at = path
+                .segments
+                .first()
+                .map_or_else(Span::call_site, |s| s.ident.span());
+            quote_spanned!(at=> use #path as __rcobj;)
+        }
+        None => quote!(
+            use ::rcobj as __rcobj;
+        ),
     };
+    let krate = quote_spanned!(span=> __rcobj);
     let private = quote_spanned!(span=> #krate::__private);
     let name = ident.unraw().to_string();
     let rust_name = quote!(::core::concat!(::core::module_path!(), "::", #name));
@@ -97,10 +109,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
 
     // The marker impls do not mention the parent, so they keep the call site's span:
     // a list of implementors in an error then points at the derives.
-    let call_site_private = match &object.krate {
-        Some(path) => quote!(#path::__private),
-        None => quote!(::rcobj::__private),
-    };
+    let call_site_private = quote!(__rcobj::__private);
     let mut markers = quote! {
         #[automatically_derived]
         // SAFETY: `This` is `Self`.
@@ -121,8 +130,14 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     // Spanned as a whole (see the module docs): no token of the expansion may mention the
     // parent with another span, or the compiler reports a failure there too.
     quote_spanned! {span=>
-        #[allow(non_upper_case_globals, non_camel_case_types, clippy::all)]
+        #[allow(
+            non_upper_case_globals,
+            non_camel_case_types,
+            unused_qualifications,
+            clippy::all
+        )]
         const _: () = {
+            #use_krate
             #parent_alias
 
             static __RCOBJ_ANCESTORS: [&'static #krate::TypeInfo; #ancestors_len] =
