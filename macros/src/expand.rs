@@ -1,8 +1,10 @@
 //! Code generation: the `Object` impl, the static descriptor and ancestors table,
 //! link-time registration, the `Up` impls for upcasts, and compile-time assertions.
 //!
-//! Every path is absolute (`::core`, the runtime crate path), so the output compiles under
-//! `#![no_implicit_prelude]`; everything is wrapped in `const _: () = { ... };`.
+//! Everything is wrapped in `const _: () = { ... };`, which starts with
+//! `use <runtime path> as __rcobj;` (`::rcobj`, or the `crate = "..."` path). Every other
+//! path is absolute (`::core`) or goes through `__rcobj`, so the output compiles under
+//! `#![no_implicit_prelude]` and is not confused by the user's names.
 //!
 //! The parent type is written once, as `<Field as ParentType>::This` behind a local type
 //! alias, and every token that mentions it carries the span of the `#[parent]` field's
