@@ -154,7 +154,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be a `#[parent]`: it is not an object type",
         label = "not an object type",
-        note = "add `#[derive(Object)]` to `{Self}`, or remove `#[parent]` from this field"
+        note = "a parent must itself be an object type: add `#[derive(Object)]` to `{Self}`, or remove `#[parent]` to make this an ordinary field"
     )]
     pub unsafe trait ParentType {
         /// `Self`.
