@@ -1,7 +1,7 @@
 //! The `#[derive(Object)]` macro of [rcobj](https://docs.rs/rcobj). Use it through
 //! `rcobj::Object`; this crate is an implementation detail.
 //!
-//! The derive goes parse ([`attr`]) → validate ([`validate`]) → expand ([`expand`]).
+//! The derive goes parse (`attr`) → validate (`validate`) → expand (`expand`).
 //! Every error is collected with its span and reported at once; user input never makes it
 //! panic. Next to errors the derive still emits a stand-in expansion where it can, so that
 //! a type whose derive failed does not also fail at each of its uses.
