@@ -71,6 +71,9 @@ where
 )]
 pub trait IsA<U: Object>: Object {}
 
+// `do_not_recommend`: a failed upcast reports `T: IsA<U>` itself ("`T` is not `U` or a
+// descendant of it") whichever of the bounds below fails, rather than the depth arithmetic.
+#[diagnostic::do_not_recommend]
 impl<T, U> IsA<U> for T
 where
     T: Object,
