@@ -6,8 +6,10 @@
 //! * `rcobj` — `Obj::new` + drop, counted in the per-thread slot of its type;
 //! * `Box` — `Box::new` + drop, no counting (the machine's own scaling);
 //! * `shared-atomic` — `Box::new` + drop plus a relaxed `fetch_add`/`fetch_sub` on one
-//!   shared per-type counter: what per-type instance counting costs without per-thread
-//!   slots. Kept only here, to show the contrast.
+//!   shared per-type counter: what per-type instance counting (or a type refcount) costs
+//!   without per-thread slots. Kept only here, to show the contrast.
+//! * `rcobj-runtime` — instances of a runtime-defined type, each holding a reference to its
+//!   type counted in per-thread slots.
 //!
 //! Every run measures all contenders, in an order that rotates from run to run; the report
 //! gives medians over runs of each scaling figure and of rcobj's scaling relative to Box's.
@@ -60,6 +62,25 @@ impl Drop for SharedCounted {
 fn loop_rcobj(n: u64) {
     for _ in 0..n {
         drop(black_box(Obj::new(black_box(V16 { a: 1, b: 2 }))));
+    }
+}
+
+/// A runtime-defined type with a 16-byte value: each instance holds a reference to its type,
+/// counted in per-thread slots.
+fn runtime_type() -> &'static rcobj::RuntimeType {
+    static TYPE: std::sync::OnceLock<rcobj::RuntimeType> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| {
+        rcobj::RuntimeTypeBuilder::new("bench.scaling.Runtime16")
+            .layout(16, 8)
+            .register()
+            .unwrap()
+    })
+}
+
+fn loop_runtime(n: u64) {
+    let ty = runtime_type();
+    for _ in 0..n {
+        drop(black_box(ty.new_object(|b| b[0] = 1).unwrap()));
     }
 }
 
@@ -130,10 +151,11 @@ fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     let runs = arg("--runs", if benching { 9 } else { 1 }) as usize;
     let iters = arg("--iters", if benching { 4_000_000 } else { 1_000 });
-    let contenders: [Contender; 3] = [
+    let contenders: [Contender; 4] = [
         ("rcobj", loop_rcobj),
         ("Box", loop_box),
         ("shared-atomic", loop_shared),
+        ("rcobj-runtime", loop_runtime),
     ];
     let k = contenders.len();
     // per contender: (1-thread Mops/s, 2-thread Mops/s, scaling) per run
@@ -152,6 +174,7 @@ fn main() {
     }
     assert_eq!(SHARED_COUNT.load(Ordering::Relaxed), 0);
     assert_eq!(V16::type_info().live_count(), 0);
+    assert_eq!(runtime_type().live_count(), 0);
     println!(
         "\ncreate+drop scaling, 1 -> 2 threads (median of {runs} runs, {iters} ops per thread)"
     );
