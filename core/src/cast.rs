@@ -13,10 +13,10 @@
 //!
 //! # How `is` works
 //!
-//! * `U` final: one compare of the object's type index with `U`'s.
 //! * `U` = [`AnyObject`]: always true.
-//! * otherwise: the object's descriptor (one acquire load from a fixed table, by index),
-//!   then `depth > depth(U) && ancestors[depth(U)] == U`.
+//! * the object's type index equals `U`'s: true (for a final `U`, the only way).
+//! * otherwise, `U` not final: the object's descriptor (one acquire load from a fixed
+//!   table, by index), then `ancestors[depth(U)] == U` if the object is deeper than `U`.
 //!
 //! No lock, no hashing, no string compare.
 
@@ -71,6 +71,9 @@ where
 )]
 pub trait IsA<U: Object>: Object {}
 
+// `do_not_recommend`: a failed upcast reports `T: IsA<U>` itself ("`T` is not `U` or a
+// descendant of it") whichever of the bounds below fails, rather than the depth arithmetic.
+#[diagnostic::do_not_recommend]
 impl<T, U> IsA<U> for T
 where
     T: Object,
@@ -115,15 +118,29 @@ impl<T: Object> Obj<T> {
     /// Whether the object's real type is `U` or a descendant of `U`. O(1).
     #[inline]
     pub fn is<U: Object>(&self) -> bool {
-        let index = Obj::header(self).type_index();
-        if U::IS_FINAL {
-            return index == U::type_info().index();
-        }
+        // `U` is known at compile time, so only one of these branches survives.
         if U::DEPTH == 0 {
+            // Everything is an `AnyObject`: no load at all.
             return true;
         }
+        let index = Obj::header(self).type_index();
+        // Branch: the real type is `U` itself (for a final `U`, the only way to be a `U`):
+        // one compare of two indices, no descriptor lookup.
+        if index == U::type_info().index() {
+            return true;
+        }
+        if U::IS_FINAL {
+            return false;
+        }
+        // A descendant of `U`: the descriptor by index (one acquire load from a fixed
+        // table), then `U` at `U`'s depth in its ancestors. `U::DEPTH` is a constant,
+        // where the descriptor's `depth` field would be a load.
         match registry::info_of_index(index) {
-            Some(real) => real.is_a(U::type_info()),
+            // `ancestors` has `depth` entries, so its length check is the depth check.
+            Some(real) => real
+                .ancestors()
+                .get(U::DEPTH)
+                .is_some_and(|a| core::ptr::eq(*a, U::type_info())),
             None => false,
         }
     }

@@ -35,13 +35,17 @@ impl<T> ObjCell<T> {
         let Some(ptr) = NonNull::new(raw) else {
             alloc::handle_alloc_error(layout)
         };
-        // SAFETY: `ptr` is a fresh allocation of the right layout; writing initialises it.
+        // SAFETY: `ptr` is a fresh allocation of the right layout (8-aligned, since the
+        // header is); writing the header and the value initialises it.
         unsafe {
-            ptr.as_ptr().write(ObjCell {
-                header: ObjectHeader::new(type_index, Some(deleter)),
-                value,
-            })
-        };
+            let cell = ptr.as_ptr();
+            ObjectHeader::write_fresh(
+                core::ptr::addr_of_mut!((*cell).header),
+                type_index,
+                Some(deleter),
+            );
+            core::ptr::addr_of_mut!((*cell).value).write(value);
+        }
         ptr
     }
 

@@ -37,7 +37,9 @@ use core::cell::Cell;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
-use crate::sync::{AtomicI64, Mutex, MutexGuard};
+use crate::sync::{
+    fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering,
+};
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
@@ -63,10 +65,17 @@ struct ThreadCounts {
     /// Written only by the owning thread (relaxed load + store), read by anyone under the
     /// lock (relaxed) and zeroed by the owner under the lock when it merges.
     slots: [AtomicI64; THREAD_SLOTS],
+    /// How many slots the fast path may use: `THREAD_SLOTS` while linked and up to date,
+    /// 0 otherwise (unlinked, dead, or asked to merge by `unregister`, which zeroes it for
+    /// every listed thread). So one compare stands for "a derived type, a linked thread, a
+    /// slot in the block, no merge pending". Written only under the thread-list lock.
+    limit: AtomicU32,
     /// Owner-only: UNLINKED, LINKED or DEAD (destructor ran: count in the shared slots).
     state: Cell<u8>,
     /// The next linked thread; read and written only under the lock.
     next: AtomicPtr<ThreadCounts>,
+    /// Owner-only: the merge epoch this thread last merged at (see `runtime types` below).
+    epoch: Cell<u64>,
 }
 
 impl ThreadCounts {
@@ -74,8 +83,10 @@ impl ThreadCounts {
     const fn new() -> Self {
         ThreadCounts {
             slots: [const { AtomicI64::new(0) }; THREAD_SLOTS],
+            limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
+            epoch: Cell::new(0),
         }
     }
 
@@ -83,8 +94,10 @@ impl ThreadCounts {
     fn new() -> Self {
         ThreadCounts {
             slots: core::array::from_fn(|_| AtomicI64::new(0)),
+            limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
+            epoch: Cell::new(0),
         }
     }
 }
@@ -94,7 +107,7 @@ impl ThreadCounts {
 impl Drop for ThreadCounts {
     fn drop(&mut self) {
         if self.state.get() == LINKED {
-            leave(self);
+            exit(self);
         }
     }
 }
@@ -108,18 +121,9 @@ impl Drop for ThreadCounts {
 pub fn loom_thread_exit() {
     LOCAL.with(|local| {
         if local.state.get() == LINKED {
-            leave(local);
+            exit(local);
         }
     });
-}
-
-/// Merges the thread's slots into the shared counts and unlinks them; the thread counts in
-/// the shared slots from now on.
-fn leave(local: &ThreadCounts) {
-    let mut list = lock_threads();
-    merge_locked(local);
-    list.unlink(local);
-    local.state.set(DEAD);
 }
 
 /// Merges and unlinks the thread's slots when thread-local storage is torn down.
@@ -129,7 +133,7 @@ struct ExitGuard;
 impl Drop for ExitGuard {
     fn drop(&mut self) {
         // `LOCAL` has no destructor, so it is still accessible here.
-        LOCAL.with(leave);
+        LOCAL.with(exit);
     }
 }
 
@@ -147,6 +151,11 @@ loom::thread_local! {
 struct ThreadList {
     head: *const ThreadCounts,
     len: usize,
+    /// Every runtime type not yet released (registered or dying).
+    runtime: Vec<*const TypeRc>,
+    /// Unregistered runtime types some listed thread must still merge, with the merge
+    /// epoch of their death.
+    dying: Vec<(u64, *const TypeRc)>,
 }
 
 // SAFETY: the list only holds addresses of linked `ThreadCounts`, each valid until its
@@ -154,6 +163,15 @@ struct ThreadList {
 unsafe impl Send for ThreadList {}
 
 impl ThreadList {
+    const fn new() -> Self {
+        ThreadList {
+            head: ptr::null(),
+            len: 0,
+            runtime: Vec::new(),
+            dying: Vec::new(),
+        }
+    }
+
     fn push(&mut self, t: &ThreadCounts) {
         t.next.store(self.head as *mut ThreadCounts, Relaxed);
         self.head = t;
@@ -195,16 +213,18 @@ impl ThreadList {
 }
 
 #[cfg(not(loom))]
-static THREADS: Mutex<ThreadList> = Mutex::new(ThreadList {
-    head: ptr::null(),
-    len: 0,
-});
+static THREADS: Mutex<ThreadList> = Mutex::new(ThreadList::new());
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref THREADS: Mutex<ThreadList> = Mutex::new(ThreadList {
-        head: ptr::null(),
-        len: 0,
-    });
+    static ref THREADS: Mutex<ThreadList> = Mutex::new(ThreadList::new());
+}
+
+/// The merge epoch: bumped by every `unregister` of a runtime type.
+#[cfg(not(loom))]
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref EPOCH: AtomicU64 = AtomicU64::new(0);
 }
 
 fn lock_threads() -> MutexGuard<'static, ThreadList> {
@@ -223,52 +243,171 @@ fn slot_of(index: i32) -> Option<usize> {
     }
 }
 
-/// Adds `delta` to the current thread's count of `index`.
+/// Adds `delta` to the current thread's count of the static type `index`.
 #[inline(always)]
 pub(crate) fn add(index: i32, delta: i64) {
-    let Some(slot) = slot_of(index) else { return };
+    // The root (64) and foreign indices wrap to huge slots and fail the compare below.
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32;
     LOCAL.with(|local| {
-        if local.state.get() == LINKED && slot < THREAD_SLOTS {
-            let s = &local.slots[slot];
-            // Only this thread writes the slot: a plain read-modify-write, no RMW
-            // instruction. Relaxed so that readers under the lock never race.
-            s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
+        // One compare and one branch stand for four tests: a derived type, a linked thread,
+        // a slot inside the inline block, and no merge requested by an `unregister` (see
+        // `limit`). Relaxed: a stale `limit` only delays a merge, never makes one wrong.
+        if slot < local.limit.load(Relaxed) {
+            // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
+            bump(unsafe { local.slots.get_unchecked(slot as usize) }, delta);
         } else {
-            add_slow(local, slot, delta);
+            add_slow(local, slot as usize, delta);
         }
     });
+}
+
+/// Adds `delta` to a slot only this thread writes: a relaxed load and a relaxed store, no
+/// RMW instruction. Relaxed so that readers under the lock never race.
+#[inline(always)]
+fn bump(s: &AtomicI64, delta: i64) {
+    s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
+}
+
+/// Links the thread on its first count, and merges when an `unregister` asked for it.
+/// Returns whether the thread may count in its own slots.
+#[cold]
+#[inline(never)]
+fn prepare(local: &ThreadCounts) -> bool {
+    match local.state.get() {
+        UNLINKED => {
+            // Register the exit merge first; if thread-local storage is already being torn
+            // down the thread counts in the shared counts from now on.
+            if EXIT_GUARD.try_with(|_| ()).is_ok() {
+                let mut list = lock_threads();
+                // Read the epoch under the lock: a thread listed after an `unregister`
+                // snapshot must not subtract a pending it was never counted in.
+                local.epoch.set(EPOCH.load(Relaxed));
+                list.push(local);
+                local.state.set(LINKED);
+                local.limit.store(THREAD_SLOTS as u32, Relaxed);
+                true
+            } else {
+                local.state.set(DEAD);
+                false
+            }
+        }
+        LINKED => {
+            if local.epoch.get() != EPOCH.load(Relaxed) || local.limit.load(Relaxed) == 0 {
+                // Acquire: pairs with the Release store of the epoch in `unregister`, so the
+                // dying flags set before it are visible to our later count operations.
+                fence(Ordering::Acquire);
+                let released = {
+                    let mut list = lock_threads();
+                    let released = merge_dying_locked(&mut list, local);
+                    local.limit.store(THREAD_SLOTS as u32, Relaxed);
+                    released
+                };
+                release_all(released);
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 #[cold]
 #[inline(never)]
 fn add_slow(local: &ThreadCounts, slot: usize, delta: i64) {
-    if local.state.get() == UNLINKED {
-        // Register the exit merge first; if thread-local storage is already being torn
-        // down the thread counts in the shared slots from now on.
-        if EXIT_GUARD.try_with(|_| ()).is_ok() {
-            lock_threads().push(local);
-            local.state.set(LINKED);
-        } else {
-            local.state.set(DEAD);
-        }
+    if slot >= MAX_TYPES {
+        // The root or a foreign index: not counted.
+        return;
     }
-    if local.state.get() == LINKED && slot < THREAD_SLOTS {
-        let s = &local.slots[slot];
-        s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
+    if prepare(local) && slot < THREAD_SLOTS {
+        bump(&local.slots[slot], delta);
     } else {
         SHARED[slot].fetch_add(delta, Relaxed);
     }
 }
 
-/// Moves every nonzero slot of `local` into the shared counts. Caller holds the lock.
-fn merge_locked(local: &ThreadCounts) {
+/// Merges the slots of every runtime type that died since this thread last merged:
+/// `fetch_add(slot - PENDING_ONE)` on its word and a zeroed slot. Returns the types whose
+/// word this reached "released" (removed from the lists; the caller frees them after
+/// unlocking). Caller holds the lock.
+fn merge_dying_locked(list: &mut ThreadList, local: &ThreadCounts) -> Vec<*const TypeRc> {
+    // Under the lock: every death epoch up to this value is fully recorded.
+    let seen = EPOCH.load(Relaxed);
+    let own = local.epoch.get();
+    let mut released = Vec::new();
+    let mut i = 0;
+    while i < list.dying.len() {
+        let (death, rc) = list.dying[i];
+        // Which types to merge is decided by the recorded death epochs, never by `dying`.
+        if own < death && death <= seen {
+            // SAFETY: a type stays alive while a listed thread still owes it a merge (its
+            // pending count is at least one): we are such a thread.
+            let rc_ref = unsafe { &*rc };
+            let s = &local.slots[rc_ref.slot];
+            let v = s.load(Relaxed);
+            s.store(0, Relaxed);
+            // AcqRel: releases our instance updates to whoever frees the type; acquires the
+            // others' if we are that one.
+            let delta = (v as u64).wrapping_sub(PENDING_ONE);
+            let before = rc_ref.word.fetch_add(delta, Ordering::AcqRel);
+            if before.wrapping_add(delta) == RELEASED {
+                list.dying.swap_remove(i);
+                list.runtime.retain(|r| *r != rc);
+                released.push(rc);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    local.epoch.set(seen);
+    released
+}
+
+/// Frees released runtime types. Called without the lock.
+fn release_all(released: Vec<*const TypeRc>) {
+    for rc in released {
+        // SAFETY: the word reached "released" exactly once, by us; the type was removed from
+        // the lists, so nobody else reaches it.
+        unsafe { ((*rc).release)(rc) };
+    }
+}
+
+/// Moves every nonzero slot of `local` into the shared counts: static types' into
+/// `SHARED`, registered runtime types' into their word. Caller holds the lock and has
+/// merged the dying types first.
+fn merge_locked(list: &ThreadList, local: &ThreadCounts) {
     for (slot, s) in local.slots.iter().enumerate() {
         let v = s.load(Relaxed);
         if v != 0 {
-            SHARED[slot].fetch_add(v, Relaxed);
+            let runtime = list.runtime.iter().copied().find(|rc| {
+                // SAFETY: listed runtime types are alive (removed before release).
+                unsafe { (**rc).slot == slot }
+            });
+            match runtime {
+                // SAFETY: as above. Not dying (our dying slots were merged already), so the
+                // registry's bias keeps the word above "released".
+                Some(rc) => unsafe {
+                    (*rc).word.fetch_add(v as u64, Ordering::AcqRel);
+                },
+                None => {
+                    SHARED[slot].fetch_add(v, Relaxed);
+                }
+            }
             s.store(0, Relaxed);
         }
     }
+}
+
+/// A thread leaves: merge everything and unlink, all under the lock.
+fn exit(local: &ThreadCounts) {
+    let released = {
+        let mut list = lock_threads();
+        let released = merge_dying_locked(&mut list, local);
+        merge_locked(&list, local);
+        list.unlink(local);
+        local.limit.store(0, Relaxed);
+        local.state.set(DEAD);
+        released
+    };
+    release_all(released);
 }
 
 /// The live count of `index`: the shared count plus every linked thread's slot.
@@ -292,13 +431,236 @@ pub fn registered_threads() -> usize {
 
 /// Merges the current thread's slots into the shared counts now, instead of at exit.
 ///
-/// Live counts do not change; this only moves them. Useful before a thread parks for a
-/// long time.
+/// Live counts do not change; this only moves them. It also honours any pending merge
+/// request of an unregistered runtime type, so an idle thread can let such a type go.
 pub fn merge_thread_counts() {
     LOCAL.with(|local| {
         if local.state.get() == LINKED {
-            let _list = lock_threads();
-            merge_locked(local);
+            let released = {
+                let mut list = lock_threads();
+                let released = merge_dying_locked(&mut list, local);
+                merge_locked(&list, local);
+                released
+            };
+            release_all(released);
         }
     });
+}
+
+// ----------------------------------------------------------------------------------------
+// Runtime types
+// ----------------------------------------------------------------------------------------
+//
+// A runtime type must stay alive while any instance or counted handle exists, yet instance
+// create/destroy must not write a shared line. Its reference count is its word's shared
+// part plus every thread's slot for it; there is no stop-the-world, so the merge protocol
+// below earns exactness another way (DESIGN.md, "Runtime-defined types"):
+//
+// * The word: `pending` (threads that must still merge) in the high 32 bits, the shared
+//   count plus 2^31 in the low 32. While registered, the registry holds one bias in it.
+// * Instances add ±1 to the current thread's slot while `dying` is false (Acquire load),
+//   otherwise to the word (AcqRel RMW).
+// * `unregister`, under the thread-list lock: add `N · PENDING_ONE` for the N listed
+//   threads; set `dying` (Release); record the death epoch and bump the global epoch
+//   (Release); merge the caller if it is listed. Unlock; drop the bias (AcqRel).
+// * Before each count operation a thread compares the global epoch with its own; on a
+//   change it merges, under the lock, every type whose death epoch is in (own, seen].
+// * The one RMW whose result is exactly pending 0 / shared 0 releases the type. Then no
+//   slot of it is nonzero and nobody writes one, so its index can be recycled.
+
+/// One pending merge in a runtime type's word.
+pub(crate) const PENDING_ONE: u64 = 1 << 32;
+/// The offset added to a runtime type's shared count, so a transiently negative shared
+/// count is representable.
+pub(crate) const SHARED_ZERO: u64 = 1 << 31;
+/// The word of a released runtime type: pending 0, shared 0.
+pub(crate) const RELEASED: u64 = SHARED_ZERO;
+const LOW_MASK: u64 = 0xFFFF_FFFF;
+
+/// The reference state of a runtime type.
+pub(crate) struct TypeRc {
+    word: AtomicU64,
+    dying: AtomicBool,
+    /// The counted handles (they are also in `word`); read only to report live counts.
+    handles: core::sync::atomic::AtomicI64,
+    slot: usize,
+    /// Frees the runtime type that owns this state. Called once, by whoever released it.
+    release: unsafe fn(*const TypeRc),
+}
+
+// SAFETY: all fields are atomics or immutable after construction.
+unsafe impl Sync for TypeRc {}
+// SAFETY: as above.
+unsafe impl Send for TypeRc {}
+
+impl TypeRc {
+    /// A registered type's state: the registry's bias in the shared count.
+    pub(crate) fn new(slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+        TypeRc {
+            word: AtomicU64::new(SHARED_ZERO + 1),
+            dying: AtomicBool::new(false),
+            handles: core::sync::atomic::AtomicI64::new(0),
+            slot,
+            release,
+        }
+    }
+
+    /// Whether `unregister` ran.
+    pub(crate) fn is_dying(&self) -> bool {
+        self.dying.load(Ordering::Acquire)
+    }
+}
+
+/// Lists a new runtime type, so thread exits know where its slots go. Call before its
+/// first instance.
+pub(crate) fn add_runtime_type(rc: *const TypeRc) {
+    lock_threads().runtime.push(rc);
+}
+
+/// Adds `delta` instances of a runtime type in the current thread.
+///
+/// # Safety
+///
+/// `rc` is alive: the caller holds an instance or a counted handle of the type (for a
+/// decrement, the instance being counted out). After a decrement the caller must not touch
+/// the type again unless it holds another reference.
+pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
+    let slot = {
+        // SAFETY: alive per the caller.
+        let r = unsafe { &*rc };
+        r.slot
+    };
+    let counted = LOCAL.with(|local| {
+        let ready = (slot as u32) < local.limit.load(Relaxed) || prepare(local);
+        // SAFETY: still alive: our own pending merge, instance or handle keeps it.
+        // Acquire: pairs with the Release store of `dying` in `unregister`.
+        if ready && slot < THREAD_SLOTS && !unsafe { &*rc }.dying.load(Ordering::Acquire) {
+            bump(&local.slots[slot], delta);
+            true
+        } else {
+            false
+        }
+    });
+    if !counted {
+        // SAFETY: alive per the caller.
+        unsafe { add_word(rc, delta as u64) };
+    }
+}
+
+/// Adds `delta` (two's complement) to a runtime type's word; releases it on reaching
+/// "released".
+///
+/// # Safety
+///
+/// As for [`add_runtime`].
+unsafe fn add_word(rc: *const TypeRc, delta: u64) {
+    // SAFETY: alive per the caller until the RMW below.
+    let word = unsafe { &(*rc).word };
+    // AcqRel: releases our uses of the type to whoever frees it; acquires everyone else's
+    // if that is us.
+    let before = word.fetch_add(delta, Ordering::AcqRel);
+    if before.wrapping_add(delta) == RELEASED {
+        // SAFETY: we made the one RMW that released it.
+        unsafe { finish_release(rc) };
+    }
+}
+
+/// Removes a released type from the lists (under the lock), then frees it.
+///
+/// # Safety
+///
+/// The caller's RMW took the word to "released".
+unsafe fn finish_release(rc: *const TypeRc) {
+    {
+        let mut list = lock_threads();
+        list.runtime.retain(|r| *r != rc);
+        list.dying.retain(|(_, r)| *r != rc);
+    }
+    // SAFETY: released exactly once, by our caller; nobody else reaches it now.
+    unsafe { ((*rc).release)(rc) };
+}
+
+/// A counted handle to a runtime type was made.
+///
+/// # Safety
+///
+/// The type is alive and stays alive during the call (the caller holds another reference,
+/// or the registry lock under which it is still registered).
+pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
+    rc.handles.fetch_add(1, Relaxed);
+    // Relaxed would do, as for `Arc::clone`; AcqRel keeps the word's protocol uniform.
+    rc.word.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A counted handle to a runtime type was dropped; frees the type if that was the last
+/// reference.
+///
+/// # Safety
+///
+/// The caller owned a counted handle, and touches the type no more.
+pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
+    // SAFETY: our handle keeps it alive until the RMW in `add_word`.
+    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
+    // SAFETY: as above.
+    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+}
+
+/// Unregisters a runtime type (the protocol above). Returns `false` if it was already
+/// unregistered.
+///
+/// # Safety
+///
+/// The caller holds a counted handle (so the type outlives the call), and has already
+/// removed the type from the registry's key table.
+pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
+    // SAFETY: alive through the caller's handle.
+    let rc = unsafe { &*rc_ptr };
+    let released = {
+        let mut list = lock_threads();
+        if rc.dying.load(Relaxed) {
+            return false;
+        }
+        let n = list.len as u64;
+        // Bias kept: the word cannot reach "released" before the bias is dropped below.
+        rc.word.fetch_add(n * PENDING_ONE, Ordering::AcqRel);
+        // Release: a thread that sees `dying` (Acquire) counts in the word from then on.
+        rc.dying.store(true, Ordering::Release);
+        let death = EPOCH.load(Relaxed) + 1;
+        list.dying.push((death, rc_ptr));
+        // Release: pairs with the Acquire fence of a thread that sees the new epoch.
+        EPOCH.store(death, Ordering::Release);
+        // Ask every listed thread to merge at its next count operation: its fast path
+        // fails on `limit` 0 and takes `prepare`. (Cheaper than loading the epoch on every
+        // count: the fast path reads `limit` anyway.)
+        list.for_each(|t| t.limit.store(0, Relaxed));
+        let mut released = Vec::new();
+        LOCAL.with(|local| {
+            if local.state.get() == LINKED {
+                released = merge_dying_locked(&mut list, local);
+            }
+        });
+        released
+    };
+    // The caller's handle keeps `rc` alive, so none of these is `rc` itself.
+    release_all(released);
+    // Drop the registry's bias. The caller's handle keeps the word above "released".
+    // SAFETY: alive through the caller's handle.
+    unsafe { add_word(rc_ptr, 1u64.wrapping_neg()) };
+    true
+}
+
+/// The live instance count of a runtime type: its word's shared part plus every thread's
+/// slot, less the counted handles and the registry's bias.
+pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    let list = lock_threads();
+    let word = rc.word.load(Ordering::Acquire);
+    let mut sum = (word & LOW_MASK) as i64 - SHARED_ZERO as i64;
+    if rc.slot < THREAD_SLOTS {
+        list.for_each(|t| sum += t.slots[rc.slot].load(Relaxed));
+    }
+    sum -= rc.handles.load(Relaxed);
+    if !rc.dying.load(Relaxed) {
+        sum -= 1;
+    }
+    sum
 }

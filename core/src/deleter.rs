@@ -27,7 +27,7 @@ use std::panic;
 use crate::cell::ObjCell;
 use crate::counts;
 use crate::header::{
-    strong_of, weak_of, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
+    strong_of, weak_of, Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
 };
 use crate::registry;
 use crate::sync::acquire;
@@ -58,37 +58,105 @@ std::thread_local! {
 /// `DELETER_BOTH` once.
 pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
     let cell = obj.cast::<ObjCell<T>>();
-    let mut payload = None;
     if flags & DELETER_STRONG != 0 {
-        // SAFETY: the caller guarantees a live cell whose value has not been dropped. We
-        // project to the value with a raw pointer, so no reference spans the header,
-        // which other threads may still be updating through weak references.
-        let (value, index) = unsafe {
-            (
-                ptr::addr_of_mut!((*cell).value),
-                (*cell).header.type_index(),
-            )
-        };
+        let free = flags & DELETER_WEAK != 0;
         if core::mem::needs_drop::<T>() {
-            // SAFETY: the value is live and dropped exactly once (this phase runs once).
+            // A panic must not unwind through this `extern "C"` function: catch it here,
+            // after `drop_value` has counted the instance out and freed what `flags` say.
+            // SAFETY: the caller guarantees a live cell of `T` whose strong phase has not
+            // run, and (with `DELETER_WEAK`) that no one else uses the block afterwards.
             let result =
-                panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(value) }));
-            payload = result.err();
+                panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value::<T>(cell, free) }));
+            if let Err(payload) = result {
+                park_or_abort(payload, T::type_info().key());
+            }
+        } else {
+            // Nothing here can panic (no drop glue), so no `catch_unwind` is needed.
+            // SAFETY: as above.
+            unsafe { drop_value::<T>(cell, free) };
         }
-        counts::add(index, -1);
-    }
-    if flags & DELETER_WEAK != 0 {
-        // SAFETY: the weak phase runs once, after the value was dropped (now or earlier).
+    } else if flags & DELETER_WEAK != 0 {
+        // SAFETY: the weak phase runs once, after the strong phase dropped the value.
         unsafe { ObjCell::<T>::free(cell) };
     }
-    if let Some(payload) = payload {
-        park_or_abort(payload, T::type_info().key());
+}
+
+/// The strong phase of `deleter::<T>`, as plain Rust: drops the value, counts the instance
+/// out of this thread's slot, and frees the block if `free`. The count and the free happen
+/// even when `T::drop` panics; the panic then unwinds to the caller.
+///
+/// Rust releases call this directly when the object's deleter is `deleter::<T>` (see
+/// [`is_own_deleter`]), so a panicking `Drop` propagates by plain unwinding, as `Arc`'s
+/// does, with no thread-local bookkeeping on the path that does not panic.
+///
+/// # Safety
+///
+/// `cell` is a live `ObjCell<T>` allocated by this crate for `T`, whose value has not been
+/// dropped; with `free`, no one uses the block afterwards.
+#[inline(always)]
+pub(crate) unsafe fn drop_value<T: Object>(cell: *mut ObjCell<T>, free: bool) {
+    /// Counts the instance out and frees the block, on return or while unwinding.
+    struct Finish<T: Object> {
+        cell: *mut ObjCell<T>,
+        index: i32,
+        free: bool,
+    }
+    impl<T: Object> Drop for Finish<T> {
+        #[inline(always)]
+        fn drop(&mut self) {
+            counts::add(self.index, -1);
+            if self.free {
+                // SAFETY: the value is dropped (or its drop unwound, which still ends its
+                // life) and, by `drop_value`'s contract, no one uses the block afterwards.
+                unsafe { ObjCell::<T>::free(self.cell) };
+            }
+        }
+    }
+    // SAFETY: the cell is live. We project to the value with a raw pointer, so no
+    // reference spans the header, which other threads may still be updating through weak
+    // references; the header's type index never changes.
+    let (value, index) = unsafe {
+        (
+            ptr::addr_of_mut!((*cell).value),
+            (*cell).header.type_index(),
+        )
+    };
+    let finish = Finish { cell, index, free };
+    // SAFETY: the value is live and dropped exactly once (the strong phase runs once).
+    unsafe { ptr::drop_in_place(value) };
+    drop(finish);
+}
+
+/// Whether `header`'s deleter is `deleter::<T>`, so that a Rust release may run its body
+/// ([`drop_value::<T>`]) inline instead of calling through the pointer.
+///
+/// This saves the indirect call and the thread-local bracket of [`call_from_rust`] on
+/// every release through a handle whose static type is the object's real type.
+///
+/// Function addresses are not unique: the same function may have several addresses (one
+/// per crate that instantiates `deleter::<T>`), so a `false` here only sends the release
+/// down the general path. Two functions share an address only when the compiler or linker
+/// merged them because their code is identical, so they do the same thing: when the
+/// pointer equals `deleter::<T>`'s address, calling it would do what `deleter::<T>` does,
+/// and its strong phase is `drop_value::<T>`.
+///
+/// `AnyObject` has no objects of its own, so `deleter::<AnyObject>` is no object's deleter:
+/// for an `AnyObj` the test is decided at compile time and costs nothing.
+#[inline(always)]
+pub(crate) fn is_own_deleter<T: Object>(header: &ObjectHeader) -> bool {
+    if T::DEPTH == 0 {
+        return false;
+    }
+    let own: Deleter = deleter::<T>;
+    match header.deleter() {
+        Some(d) => d as usize == own as usize,
+        None => false,
     }
 }
 
 #[cold]
 #[inline(never)]
-fn park_or_abort(payload: Payload, key: &str) {
+pub(crate) fn park_or_abort(payload: Payload, key: &str) {
     let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
     if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
         RELEASE.with(|r| r.panicked.set(true));
@@ -129,9 +197,7 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
-    let Some(d) = (unsafe { (*header).deleter() }) else {
-        return None;
-    };
+    let d = unsafe { (*header).deleter() }?;
     RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
     // SAFETY: guaranteed by the caller.
     unsafe { d(header.cast_mut().cast(), flags) };
@@ -146,27 +212,75 @@ pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> 
     })
 }
 
+/// Runs both phases of an object whose last reference of any kind the caller holds
+/// (strong 1, weak 1, decided by the caller). Resumes a panic from the value's `Drop`
+/// afterwards, the memory freed.
+///
+/// # Safety
+///
+/// `cell` is live, its real type is `T` or a descendant, and the caller's strong reference
+/// is the only reference of any kind, seen with acquire ordering.
+///
+/// Out of line, as `Arc::drop_slow`: it keeps `Obj::drop` small enough to inline
+/// everywhere, which matters more to clone+drop than the call costs create+drop.
+#[inline(never)]
+pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
+    // SAFETY: the object is live until we release it.
+    let header = unsafe { &(*cell).header };
+    // Branch: the handle's static type is the real type, with our deleter. Saves the
+    // indirect call and the thread-local bracket; panics unwind straight to the caller.
+    if is_own_deleter::<T>(header) {
+        // SAFETY: the deleter is `deleter::<T>`, so the block is an `ObjCell<T>` allocated
+        // by this crate; neither phase ran and no one else holds a reference.
+        unsafe { drop_value::<T>(cell, true) };
+    } else {
+        // An ancestor-typed handle, or a foreign object: through the deleter pointer.
+        // SAFETY: neither phase ran; the object is ours alone.
+        if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
+            panic::resume_unwind(p);
+        }
+    }
+}
+
 /// The last strong reference is gone (`old` is the word before the decrement): run the
 /// strong phase, then drop the implicit weak reference — or both in one deleter call when
 /// no weak reference is left. Resumes a panic from the value's `Drop` afterwards.
 ///
 /// # Safety
 ///
-/// The caller just took the strong half from 1 to 0 with a Release RMW; `old` is the word
-/// that RMW returned.
+/// `cell` is live with real type `T` or a descendant; the caller just took the strong half
+/// from 1 to 0 with a Release RMW, and `old` is the word that RMW returned.
 #[inline(never)]
-pub(crate) unsafe fn release_last_strong(header: *const ObjectHeader, old: u64) {
+pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: u64) {
     // SAFETY: the object is live until the weak phase runs, which only we can trigger now.
-    let h = unsafe { &*header };
+    let h = unsafe { &(*cell).header };
+    // From `cell`, not from `h`: a pointer made from the header reference covers only the
+    // header, and the weak release may free the whole block through it.
+    let header: *const ObjectHeader = cell.cast();
     // Acquire: pairs with the Release decrement of every other strong handle, so their
     // uses of the value happen before the destructor.
     acquire!(h.word());
     if old == BOTH_ONE {
-        // Strong and weak reach zero together: one deleter call.
-        // SAFETY: neither phase ran; the object is ours alone.
-        if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
-            panic::resume_unwind(p);
+        // Strong and weak reach zero together: one deleter call (fast path 1).
+        // SAFETY: neither phase ran; the object is ours alone (acquired above).
+        unsafe { release_both::<T>(cell) };
+        return;
+    }
+    if is_own_deleter::<T>(h) {
+        // Branch: our own deleter, run inline as in `release_both`. The guard drops the
+        // implicit weak reference even if `T::drop` panics.
+        struct ReleaseWeak(*const ObjectHeader);
+        impl Drop for ReleaseWeak {
+            fn drop(&mut self) {
+                // SAFETY: we hold the implicit weak reference of the strong handles.
+                unsafe { release_weak(self.0) };
+            }
         }
+        let weak = ReleaseWeak(header);
+        // SAFETY: the deleter is `deleter::<T>` (a block of ours); the strong phase has not
+        // run; weak references keep the memory alive.
+        unsafe { drop_value::<T>(cell, false) };
+        drop(weak);
         return;
     }
     // SAFETY: the strong phase has not run; weak references keep the memory alive.

@@ -8,6 +8,7 @@
 //! never carry from the strong half into the weak half.
 
 use core::ffi::c_void;
+use core::ptr;
 
 use crate::sync::{AtomicU64, Ordering};
 
@@ -84,6 +85,37 @@ impl ObjectHeader {
             type_index,
             _padding: 0,
             deleter,
+        }
+    }
+
+    /// Writes a fresh header (strong 1, weak 1) to `dst` with plain stores.
+    ///
+    /// The type index and the padding go out as one 8-byte store. Written as two 4-byte
+    /// stores (what `ptr::write(ObjectHeader::new(..))` compiles to), they cannot be
+    /// forwarded to an 8-byte load of bytes 8..16 — and glibc's `free` loads exactly that
+    /// word (the tcache double-free key) right after a short-lived object is dropped. The
+    /// failed forwarding stalled every create+drop by several nanoseconds (BENCHMARKS.md).
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writes of an `ObjectHeader` and 8-aligned.
+    #[inline(always)]
+    pub(crate) unsafe fn write_fresh(
+        dst: *mut ObjectHeader,
+        type_index: i32,
+        deleter: Option<Deleter>,
+    ) {
+        let [a, b, c, d] = type_index.to_ne_bytes();
+        // `type_index` then `_padding` (0), in memory order on any endianness.
+        let index_and_padding = u64::from_ne_bytes([a, b, c, d, 0, 0, 0, 0]);
+        // SAFETY: `dst` is valid and aligned (caller); `type_index` and `_padding` are
+        // the 8 bytes at offset 8 (asserted above), so `dst` as `*mut u64` plus one is
+        // an aligned, in-bounds place for both; the bytes written are a valid `i32` and
+        // a valid `u32`.
+        unsafe {
+            ptr::addr_of_mut!((*dst).combined_ref_count).write(AtomicU64::new(BOTH_ONE));
+            dst.cast::<u64>().add(1).write(index_and_padding);
+            ptr::addr_of_mut!((*dst).deleter).write(deleter);
         }
     }
 

@@ -89,6 +89,9 @@ mod deleter;
 mod header;
 mod obj;
 pub mod registry;
+mod runtime_type;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod sync;
 mod type_info;
 mod unique;
@@ -104,6 +107,8 @@ pub use crate::header::{
     STRONG_ONE, WEAK_ONE,
 };
 pub use crate::obj::{AnyObj, Obj};
+pub use crate::registry::TypeRef;
+pub use crate::runtime_type::{RuntimeType, RuntimeTypeBuilder, RuntimeTypeError};
 pub use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 pub use crate::unique::UniqueObj;
 pub use crate::weak::WeakObj;
@@ -143,6 +148,33 @@ pub mod __private {
     /// Compile-time check used by the derive: `P` is an object type.
     pub const fn require_object<P: crate::Object>() {}
 
-    // SAFETY: the root is not final.
+    /// Implemented by the derive for every object type, with `This = Self`. The derive
+    /// names a parent only as `<Field as ParentType>::This`: when the `#[parent]` field's
+    /// type is not an object type, this one obligation fails (the error below), and every
+    /// other use of the parent is an error type, on which the compiler reports nothing
+    /// more. (A blanket impl for every `Object` would not do: the projection would still
+    /// normalize to the field's type, and each use would fail on its own.)
+    ///
+    /// # Safety
+    ///
+    /// `This` is `Self`. Only the derive implements it.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a `#[parent]`: it is not an object type",
+        label = "not an object type",
+        note = "a parent must itself be an object type: add `#[derive(Object)]` to `{Self}`, or remove `#[parent]` to make this an ordinary field"
+    )]
+    pub unsafe trait ParentType {
+        /// `Self`.
+        type This: crate::Object;
+    }
+
+    // SAFETY: `This` is `Self`. (`do_not_recommend`: not worth listing in errors.)
+    #[diagnostic::do_not_recommend]
+    unsafe impl ParentType for crate::AnyObject {
+        type This = crate::AnyObject;
+    }
+
+    // SAFETY: the root is not final. (`do_not_recommend`: not worth listing in errors.)
+    #[diagnostic::do_not_recommend]
     unsafe impl Inheritable for crate::AnyObject {}
 }

@@ -12,8 +12,10 @@ use core::ptr::{self, NonNull};
 use crate::borrow::ObjBorrow;
 use crate::cell::ObjCell;
 use crate::counts;
-use crate::deleter::{count_overflow, release_last_strong, release_weak};
-use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE};
+use crate::deleter::{
+    count_overflow, drop_value, is_own_deleter, release_both, release_last_strong, release_weak,
+};
+use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE, WEAK_ONE};
 use crate::registry;
 use crate::sync::{acquire, Ordering};
 use crate::type_info::{AnyObject, Object, TypeInfo};
@@ -277,7 +279,21 @@ impl<T: Object + Clone> Obj<T> {
     ///
     /// If the object's real type is a descendant of `T`: copying only the `T` part would
     /// silently slice the object.
+    #[inline]
     pub fn make_mut(this: &mut Self) -> &mut T {
+        // Branch: the common case — the real type is `T` and ours is the only reference —
+        // costs an index compare and one acquire load (see `is_unique`), inline; the
+        // copy, the move out of a weakly shared object and the slicing panic stay out of
+        // line.
+        if Obj::is_exactly_t(this) && Obj::is_unique(this) {
+            // SAFETY: unique (see `is_unique`), and `&mut self` excludes other uses.
+            return unsafe { &mut (*this.ptr.as_ptr()).value };
+        }
+        Obj::make_mut_slow(this)
+    }
+
+    #[inline(never)]
+    fn make_mut_slow(this: &mut Self) -> &mut T {
         if !Obj::is_exactly_t(this) {
             make_mut_slicing(T::type_info(), Obj::type_info(this));
         }
@@ -355,12 +371,34 @@ impl<T: Object> Drop for Obj<T> {
     #[inline]
     fn drop(&mut self) {
         let header = Obj::header(self);
+        // Fast path 2: an unshared object (strong 1, weak 1: ours is the only reference of
+        // any kind) is released with no RMW at all. Saves the `lock xadd` of create+drop;
+        // costs one plain load on every shared release (see BENCHMARKS.md).
+        // Acquire: pairs with the Release decrements of every handle that went away, so
+        // their uses of the value happen before the destructor. No one can change the word
+        // after we read BOTH_ONE: every other reference would have to be made from ours.
+        if header.word().load(Ordering::Acquire) == BOTH_ONE {
+            if is_own_deleter::<T>(header) {
+                // SAFETY: ours is the only reference (see above), and the deleter is
+                // `deleter::<T>`, so the block is an `ObjCell<T>` of ours.
+                unsafe { drop_value::<T>(self.ptr.as_ptr(), true) };
+            } else {
+                // Another deleter (a descendant's, or foreign code's) sees the word a
+                // decrementing release leaves before a BOTH call: strong 0, weak 1. A plain
+                // store: no other reference exists.
+                header.word().store(WEAK_ONE, Ordering::Relaxed);
+                // SAFETY: ours is the only reference (see above); the real type is `T` or
+                // a descendant.
+                unsafe { release_both::<T>(self.ptr.as_ptr()) };
+            }
+            return;
+        }
         let old = header.dec_strong();
         if strong_of(old) != 1 {
             return;
         }
         // SAFETY: we took strong from 1 to 0 with a Release RMW that returned `old`.
-        unsafe { release_last_strong(header, old) };
+        unsafe { release_last_strong::<T>(self.ptr.as_ptr(), old) };
     }
 }
 

@@ -40,8 +40,13 @@ static TABLE: [AtomicPtr<TypeInfo>; MAX_TYPES] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_TYPES];
 
 struct Tables {
+    /// Every registered type by key. A runtime type's key borrows from the type itself
+    /// and is removed when it is unregistered, before it can be freed.
     by_key: HashMap<&'static str, &'static TypeInfo>,
+    /// The next never-used slot.
     next: usize,
+    /// Slots of released runtime types, reused last-in first-out.
+    free: Vec<usize>,
 }
 
 static TABLES: RwLock<Option<Tables>> = RwLock::new(None);
@@ -92,18 +97,19 @@ fn init_static() -> Result<(), String> {
     let mut tables = Tables {
         by_key: HashMap::with_capacity(infos.len()),
         next: 0,
+        free: Vec::new(),
     };
     for info in infos {
-        publish(&mut tables, info);
+        let slot = tables.next;
+        tables.next += 1;
+        publish(&mut tables, slot, info);
     }
     *TABLES.write().unwrap_or_else(|e| e.into_inner()) = Some(tables);
     Ok(())
 }
 
-/// Gives `info` the next free index. Caller owns `tables` exclusively.
-fn publish(tables: &mut Tables, info: &'static TypeInfo) -> i32 {
-    let slot = tables.next;
-    tables.next += 1;
+/// Gives `info` the index of `slot`. Caller owns `tables` exclusively.
+fn publish(tables: &mut Tables, slot: usize, info: &'static TypeInfo) -> i32 {
     let index = FIRST_DYNAMIC_INDEX + slot as i32;
     // Release: pairs with the Acquire load in `info_of_index`, so a reader that finds the
     // pointer sees the whole descriptor.
@@ -128,11 +134,76 @@ fn register_late(info: &'static TypeInfo) -> i32 {
     if let Some(other) = tables.by_key.get(info.key()) {
         panic!("{}", duplicate_message(info.key(), other, info));
     }
-    assert!(
-        tables.next < MAX_TYPES,
-        "rcobj: more than {MAX_TYPES} object types"
-    );
-    publish(tables, info)
+    let slot =
+        take_slot(tables).unwrap_or_else(|| panic!("rcobj: more than {MAX_TYPES} object types"));
+    publish(tables, slot, info)
+}
+
+/// A free slot: a recycled one first, else the next never-used one.
+fn take_slot(tables: &mut Tables) -> Option<usize> {
+    if let Some(slot) = tables.free.pop() {
+        return Some(slot);
+    }
+    if tables.next < MAX_TYPES {
+        tables.next += 1;
+        Some(tables.next - 1)
+    } else {
+        None
+    }
+}
+
+/// Why a runtime type could not be registered.
+pub(crate) enum RegisterError {
+    /// The key is taken by this type.
+    Duplicate(&'static TypeInfo),
+    /// No index is free.
+    Full,
+}
+
+/// Registers a runtime type: reserves a slot and calls `build` with its index to make the
+/// descriptor, then publishes it. Nothing is registered if `build` is not reached.
+pub(crate) fn register_runtime(
+    key: &str,
+    build: impl FnOnce(i32) -> &'static TypeInfo,
+) -> Result<&'static TypeInfo, RegisterError> {
+    ensure_init();
+    if key == AnyObject::KEY {
+        return Err(RegisterError::Duplicate(AnyObject::type_info()));
+    }
+    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let tables = guard.as_mut().expect("registry initialised");
+    if let Some(other) = tables.by_key.get(key) {
+        return Err(RegisterError::Duplicate(other));
+    }
+    let slot = take_slot(tables).ok_or(RegisterError::Full)?;
+    let info = build(FIRST_DYNAMIC_INDEX + slot as i32);
+    publish(tables, slot, info);
+    Ok(info)
+}
+
+/// Removes a runtime type from the key table (it stays reachable by index for its live
+/// instances until it is released). Returns whether it was registered.
+pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
+    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let tables = guard.as_mut().expect("registry initialised");
+    match tables.by_key.get(info.key()) {
+        Some(t) if ptr::eq(*t, info) => {
+            tables.by_key.remove(info.key());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Recycles the slot of a released runtime type: no instance, handle or slot count of it
+/// remains.
+pub(crate) fn release_runtime(info: &TypeInfo) {
+    let slot = (info.index() - FIRST_DYNAMIC_INDEX) as usize;
+    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let tables = guard.as_mut().expect("registry initialised");
+    debug_assert!(!tables.by_key.values().any(|t| ptr::eq(*t, info)));
+    TABLE[slot].store(ptr::null_mut(), Ordering::Release);
+    tables.free.push(slot);
 }
 
 impl TypeInfo {
@@ -161,7 +232,7 @@ impl TypeInfo {
         if index >= 0 {
             return index;
         }
-        let this = by_key(self.key()).filter(|t| ptr::eq(*t, self));
+        let this = by_key(self.key()).filter(|t| ptr::eq(&**t, self));
         match this {
             Some(t) => t.index.load(Ordering::Acquire),
             None => register_late(static_ref(self)),
@@ -174,7 +245,14 @@ impl TypeInfo {
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
     pub fn live_count(&self) -> usize {
-        usize::try_from(counts::live(self.index())).unwrap_or(0)
+        let live = if self.rc.is_null() {
+            counts::live(self.index())
+        } else {
+            // SAFETY: a runtime type's `rc` points to its live reference state; `&self`
+            // keeps the type alive.
+            counts::live_runtime(unsafe { &*self.rc.cast::<counts::TypeRc>() })
+        };
+        usize::try_from(live).unwrap_or(0)
     }
 }
 
@@ -205,28 +283,138 @@ pub(crate) fn info_of_index(index: i32) -> Option<&'static TypeInfo> {
     Some(unsafe { &*p })
 }
 
-/// The type registered under `key`, if any type linked into the program has it.
-pub fn by_key(key: &str) -> Option<&'static TypeInfo> {
-    if key == AnyObject::KEY {
-        return Some(AnyObject::type_info());
-    }
-    ensure_init();
-    read_tables(|t| t.by_key.get(key).copied())
+/// A registered type: a static type's `&'static TypeInfo`, or a counted reference to a
+/// runtime-defined type that keeps it alive. Derefs to [`TypeInfo`].
+pub struct TypeRef {
+    info: ptr::NonNull<TypeInfo>,
 }
 
-/// The type with index `index`, if any.
-pub fn by_index(index: i32) -> Option<&'static TypeInfo> {
+// SAFETY: a shared reference to a `Sync` descriptor plus, for a runtime type, a count that
+// any thread may drop.
+unsafe impl Send for TypeRef {}
+// SAFETY: as above.
+unsafe impl Sync for TypeRef {}
+
+impl TypeRef {
+    fn from_static(info: &'static TypeInfo) -> TypeRef {
+        TypeRef {
+            info: ptr::NonNull::from(info),
+        }
+    }
+
+    /// Wraps a descriptor, taking a counted reference if it is a runtime type.
+    ///
+    /// # Safety
+    ///
+    /// The type is alive during the call (still registered under the registry lock, or
+    /// referenced by the caller).
+    pub(crate) unsafe fn new_counted(info: &TypeInfo) -> TypeRef {
+        if !info.rc.is_null() {
+            // SAFETY: alive per the caller.
+            unsafe { counts::type_handle_inc(&*info.rc.cast::<counts::TypeRc>()) };
+        }
+        TypeRef {
+            info: ptr::NonNull::from(info),
+        }
+    }
+
+    /// The descriptor with a `'static` lifetime, if this is a static (derived) type.
+    pub fn as_static(&self) -> Option<&'static TypeInfo> {
+        if self.is_runtime() {
+            None
+        } else {
+            // SAFETY: static descriptors are `static`s.
+            Some(unsafe { &*self.info.as_ptr() })
+        }
+    }
+}
+
+impl core::ops::Deref for TypeRef {
+    type Target = TypeInfo;
+
+    fn deref(&self) -> &TypeInfo {
+        // SAFETY: static, or kept alive by our counted reference.
+        unsafe { self.info.as_ref() }
+    }
+}
+
+impl Clone for TypeRef {
+    fn clone(&self) -> TypeRef {
+        // SAFETY: our own reference keeps the type alive.
+        unsafe { TypeRef::new_counted(self) }
+    }
+}
+
+impl Drop for TypeRef {
+    fn drop(&mut self) {
+        let rc = self.rc;
+        if !rc.is_null() {
+            // SAFETY: we own a counted reference and touch the type no more.
+            unsafe { counts::type_handle_dec(rc.cast::<counts::TypeRc>()) };
+        }
+    }
+}
+
+impl core::fmt::Debug for TypeRef {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq<TypeInfo> for TypeRef {
+    /// Identity: the same type.
+    fn eq(&self, other: &TypeInfo) -> bool {
+        ptr::eq(&**self, other)
+    }
+}
+
+/// The type registered under `key`, if any: every derived type linked into the program,
+/// and every runtime-defined type not yet unregistered.
+pub fn by_key(key: &str) -> Option<TypeRef> {
+    if key == AnyObject::KEY {
+        return Some(TypeRef::from_static(AnyObject::type_info()));
+    }
     ensure_init();
-    info_of_index(index)
+    read_tables(|t| {
+        t.by_key.get(key).map(|info| {
+            // SAFETY: registered, under the lock: a runtime type still holds the registry's
+            // bias, which `unregister` drops only after removing it here.
+            unsafe { TypeRef::new_counted(info) }
+        })
+    })
+}
+
+/// The registered type with index `index`, if any.
+pub fn by_index(index: i32) -> Option<TypeRef> {
+    ensure_init();
+    if index == ANY_OBJECT_INDEX {
+        return Some(TypeRef::from_static(AnyObject::type_info()));
+    }
+    read_tables(|t| {
+        let info = info_of_index(index)?;
+        // A runtime type that was unregistered may still be in the index table (for its
+        // live instances); it is handed out only while registered, like `by_key`.
+        let registered = t.by_key.get(info.key()).is_some_and(|r| ptr::eq(*r, info));
+        // SAFETY: registered, under the lock (see `by_key`).
+        registered.then(|| unsafe { TypeRef::new_counted(info) })
+    })
 }
 
 /// Every registered type, ordered by index ([`AnyObject`] first).
 ///
 /// [`AnyObject`]: crate::AnyObject
-pub fn all() -> Vec<&'static TypeInfo> {
+pub fn all() -> Vec<TypeRef> {
     ensure_init();
-    let mut out = vec![AnyObject::type_info()];
-    let count = read_tables(|t| t.next);
-    out.extend((0..count).filter_map(|slot| info_of_index(FIRST_DYNAMIC_INDEX + slot as i32)));
+    let mut out = vec![TypeRef::from_static(AnyObject::type_info())];
+    read_tables(|t| {
+        let mut infos: Vec<&&'static TypeInfo> = t.by_key.values().collect();
+        infos.sort_by_key(|i| i.index.load(Ordering::Relaxed));
+        // SAFETY: registered, under the lock (see `by_key`).
+        out.extend(
+            infos
+                .into_iter()
+                .map(|i| unsafe { TypeRef::new_counted(i) }),
+        );
+    });
     out
 }

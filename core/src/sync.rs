@@ -7,12 +7,12 @@
 //! their statics and thread-locals per loom execution and per loom thread.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicI64, AtomicU64};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, AtomicI64, AtomicU64};
+pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 

@@ -30,7 +30,16 @@ pub struct TypeInfo {
     is_final: bool,
     size: usize,
     align: usize,
+    /// The reference state of a runtime-defined type (`counts::TypeRc`); null for a static
+    /// type. For a runtime type the `'static` references above really live as long as the
+    /// type, which is why no accessor hands them out as `'static`.
+    pub(crate) rc: *const (),
 }
+
+// SAFETY: every field is immutable after construction or atomic; `rc` points to atomics.
+unsafe impl Sync for TypeInfo {}
+// SAFETY: as above.
+unsafe impl Send for TypeInfo {}
 
 impl TypeInfo {
     /// Builds a descriptor. Used by the derive; `ancestors` lists the root first and
@@ -66,6 +75,34 @@ impl TypeInfo {
             is_final,
             size,
             align,
+            rc: core::ptr::null(),
+        }
+    }
+
+    /// A runtime type's descriptor. The references must stay valid for as long as the
+    /// descriptor is reachable (the runtime type owns what they point to).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn runtime(
+        key: &'static str,
+        index: i32,
+        parent: &'static TypeInfo,
+        ancestors: &'static [&'static TypeInfo],
+        is_final: bool,
+        size: usize,
+        align: usize,
+        rc: *const (),
+    ) -> TypeInfo {
+        TypeInfo {
+            key,
+            rust_name: "<runtime type>",
+            index: AtomicI32::new(index),
+            depth: ancestors.len(),
+            parent: Some(parent),
+            ancestors,
+            is_final,
+            size,
+            align,
+            rc,
         }
     }
 
@@ -80,18 +117,20 @@ impl TypeInfo {
             is_final: false,
             size: 0,
             align: 1,
+            rc: core::ptr::null(),
         }
     }
 
     /// The type key, unique in the program (e.g. `"demo.Shape"`).
     #[inline]
-    pub fn key(&self) -> &'static str {
+    pub fn key(&self) -> &str {
         self.key
     }
 
-    /// The Rust path of the type, as the derive saw it (`module::Name`).
+    /// The Rust path of the type, as the derive saw it (`module::Name`), or
+    /// `"<runtime type>"`.
     #[inline]
-    pub fn rust_name(&self) -> &'static str {
+    pub fn rust_name(&self) -> &str {
         self.rust_name
     }
 
@@ -103,15 +142,21 @@ impl TypeInfo {
 
     /// The parent type; `None` only for [`AnyObject`].
     #[inline]
-    pub fn parent(&self) -> Option<&'static TypeInfo> {
+    pub fn parent(&self) -> Option<&TypeInfo> {
         self.parent
     }
 
     /// Every ancestor, root first, excluding the type itself (`ancestors()[0]` is
     /// [`AnyObject`]'s, `ancestors()[depth - 1]` the parent's).
     #[inline]
-    pub fn ancestors(&self) -> &'static [&'static TypeInfo] {
+    pub fn ancestors(&self) -> &[&TypeInfo] {
         self.ancestors
+    }
+
+    /// Whether the type was defined at run time (see `RuntimeTypeBuilder`).
+    #[inline]
+    pub fn is_runtime(&self) -> bool {
+        !self.rc.is_null()
     }
 
     /// Whether the type was declared `#[object(final)]` (no type may derive from it).

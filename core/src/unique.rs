@@ -5,12 +5,10 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
-use std::panic;
 
 use crate::cell::ObjCell;
 use crate::counts;
-use crate::deleter::{call_from_rust, deleter};
-use crate::header::DELETER_BOTH;
+use crate::deleter::{deleter, drop_value};
 use crate::obj::Obj;
 use crate::type_info::Object;
 
@@ -98,10 +96,13 @@ impl<T: Object> DerefMut for UniqueObj<T> {
 
 impl<T: Object> Drop for UniqueObj<T> {
     fn drop(&mut self) {
-        // SAFETY: the only reference: both phases at once, no count update needed.
-        if let Some(p) = unsafe { call_from_rust(self.ptr.as_ptr().cast(), DELETER_BOTH) } {
-            panic::resume_unwind(p);
-        }
+        // A `UniqueObj<T>` is only made by `UniqueObj::new`, so the object's real type is
+        // `T` and its deleter is `deleter::<T>`: run its body inline, with no count update,
+        // no deleter call and no thread-local bracket. A panic in `T::drop` unwinds from
+        // here after the instance is counted out and the memory freed.
+        // SAFETY: the only reference, to an `ObjCell<T>` allocated by `UniqueObj::new`;
+        // neither phase ran.
+        unsafe { drop_value::<T>(self.ptr.as_ptr(), true) };
     }
 }
 

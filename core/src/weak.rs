@@ -145,10 +145,10 @@ impl<T: Object> Clone for WeakObj<T> {
 impl<T: Object> Drop for WeakObj<T> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(h) = self.header() {
-            let h: *const ObjectHeader = h;
-            // SAFETY: we own one weak reference to a live header.
-            unsafe { release_weak(h) };
+        if self.header().is_some() {
+            // SAFETY: we own one weak reference to a live header. The pointer is the
+            // handle's own, which may free the whole block.
+            unsafe { release_weak(self.ptr.as_ptr().cast()) };
         }
     }
 }

@@ -1,10 +1,15 @@
-//! Object types shared by the integration tests, defined in a crate of their own so the
-//! tests also exercise hierarchies that cross a crate boundary.
+//! Object types and helpers shared by the integration tests. They live in a crate of their
+//! own, so every test also exercises hierarchies and upcasts that cross a crate boundary.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use rcobj::Object;
 
 /// A root type.
-#[derive(Object, Debug, Clone, PartialEq, Default)]
+#[derive(Object, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[object(key = "tests.Shape")]
 pub struct Shape {
     /// A name.
@@ -19,6 +24,121 @@ pub struct Polygon {
     /// The parent.
     #[parent]
     pub shape: Shape,
-    /// Corners.
+    /// Number of corners.
     pub sides: u32,
 }
+
+/// A grandchild of [`Shape`], final.
+#[derive(Object, Debug, Clone, PartialEq)]
+#[repr(C)]
+#[object(key = "tests.Square", final)]
+pub struct Square {
+    /// The parent.
+    #[parent]
+    pub polygon: Polygon,
+    /// Side length.
+    pub side: f64,
+}
+
+impl Square {
+    /// A square with the given name and side.
+    pub fn new(name: &str, side: f64) -> Square {
+        Square {
+            polygon: Polygon {
+                shape: Shape { name: name.into() },
+                sides: 4,
+            },
+            side,
+        }
+    }
+}
+
+/// Counts how often values were dropped.
+#[derive(Clone, Default, Debug)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    /// A new counter at zero.
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// Drops so far.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A value that records its drop in a [`DropCounter`].
+#[derive(Object, Debug)]
+#[object(key = "tests.Tracked")]
+pub struct Tracked {
+    /// Payload.
+    pub id: u64,
+    /// Where the drop is recorded.
+    pub drops: DropCounter,
+}
+
+impl Tracked {
+    /// A tracked value.
+    pub fn new(id: u64, drops: &DropCounter) -> Tracked {
+        Tracked {
+            id,
+            drops: drops.clone(),
+        }
+    }
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked::new(self.id, &self.drops)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+std::thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static FREES: Cell<usize> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+/// A global allocator that counts, per thread, allocations and frees made by that thread.
+/// Install it with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
+pub struct CountingAlloc;
+
+// SAFETY: forwards to `System`; the thread-local counters have no destructor and do not
+// allocate.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = LIVE_BYTES.try_with(|c| c.set(c.get() + layout.size() as isize));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = FREES.try_with(|c| c.set(c.get() + 1));
+        let _ = LIVE_BYTES.try_with(|c| c.set(c.get() - layout.size() as isize));
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// This thread's allocation counters: `(allocations, frees, live bytes)`.
+pub fn alloc_stats() -> (usize, usize, isize) {
+    (
+        ALLOCS.with(Cell::get),
+        FREES.with(Cell::get),
+        LIVE_BYTES.with(Cell::get),
+    )
+}
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# C ABI and tvm-ffi interop: installs the pinned apache-tvm-ffi wheel, runs the c_abi and
+# tvm_ffi tests (with CI set, a missing libtvm_ffi.so fails the tvm_ffi test), then runs both
+# test binaries under valgrind (memory errors and leaks fail).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TVM_FFI_VERSION=0.1.15.post2
+PYTHON=${PYTHON:-python3}
+export PYTHON
+
+echo "== cabi: apache-tvm-ffi==$TVM_FFI_VERSION"
+PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+  "apache-tvm-ffi==$TVM_FFI_VERSION"
+
+echo "== cabi: cargo test --test c_abi --test tvm_ffi"
+cargo test -p rcobj-tests --test c_abi --test tvm_ffi
+
+if ! command -v valgrind >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+  else
+    echo "cabi: valgrind is not installed" >&2
+    exit 1
+  fi
+fi
+# The test binaries' paths, from cargo's JSON messages.
+bins=$(cargo test -p rcobj-tests --test c_abi --test tvm_ffi --no-run --message-format=json 2>/dev/null |
+  "$PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] in ("c_abi", "tvm_ffi") and m.get("executable"):
+        print(m["target"]["name"], m["executable"])
+')
+for name in c_abi tvm_ffi; do
+  bin=$(printf '%s\n' "$bins" | awk -v n="$name" '$1 == n { print $2 }')
+  if [ -z "$bin" ]; then
+    echo "cabi: could not find the $name test binary" >&2
+    exit 1
+  fi
+  echo "== cabi: $name under valgrind"
+  valgrind --quiet --leak-check=full --error-exitcode=1 \
+    --suppressions=tests/c/valgrind.supp \
+    "$bin" --test-threads=1
+done

@@ -1,0 +1,197 @@
+//! Multi-thread scaling of create+drop: one type, created and dropped on 1 and on 2
+//! threads (plain `std::thread`), throughput ratio 2 threads / 1 thread.
+//!
+//! Contenders:
+//!
+//! * `rcobj` — `Obj::new` + drop, counted in the per-thread slot of its type;
+//! * `Box` — `Box::new` + drop, no counting (the machine's own scaling);
+//! * `shared-atomic` — `Box::new` + drop plus a relaxed `fetch_add`/`fetch_sub` on one
+//!   shared per-type counter: what per-type instance counting (or a type refcount) costs
+//!   without per-thread slots. Kept only here, to show the contrast.
+//! * `rcobj-runtime` — instances of a runtime-defined type, each holding a reference to its
+//!   type counted in per-thread slots.
+//!
+//! Every run measures all contenders, in an order that rotates from run to run; the report
+//! gives medians over runs of each scaling figure and of rcobj's scaling relative to Box's.
+//!
+//! `cargo bench -p rcobj --bench scaling` (options: `-- --runs N --iters N`).
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+use rcobj::{Obj, Object};
+
+#[derive(Object, Clone, Copy)]
+#[object(key = "bench.scaling.V16")]
+struct V16 {
+    a: u64,
+    b: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Plain16 {
+    a: u64,
+    b: u64,
+}
+
+/// The shared-atomic variant: one counter for the type, written by every thread.
+static SHARED_COUNT: AtomicI64 = AtomicI64::new(0);
+
+struct SharedCounted(Box<Plain16>);
+
+impl SharedCounted {
+    #[inline]
+    fn new(v: Plain16) -> Self {
+        SHARED_COUNT.fetch_add(1, Ordering::Relaxed);
+        SharedCounted(Box::new(v))
+    }
+}
+
+impl Drop for SharedCounted {
+    #[inline]
+    fn drop(&mut self) {
+        SHARED_COUNT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn loop_rcobj(n: u64) {
+    for _ in 0..n {
+        drop(black_box(Obj::new(black_box(V16 { a: 1, b: 2 }))));
+    }
+}
+
+/// A runtime-defined type with a 16-byte value: each instance holds a reference to its type,
+/// counted in per-thread slots.
+fn runtime_type() -> &'static rcobj::RuntimeType {
+    static TYPE: std::sync::OnceLock<rcobj::RuntimeType> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| {
+        rcobj::RuntimeTypeBuilder::new("bench.scaling.Runtime16")
+            .layout(16, 8)
+            .register()
+            .unwrap()
+    })
+}
+
+fn loop_runtime(n: u64) {
+    let ty = runtime_type();
+    for _ in 0..n {
+        drop(black_box(ty.new_object(|b| b[0] = 1).unwrap()));
+    }
+}
+
+fn loop_box(n: u64) {
+    for _ in 0..n {
+        drop(black_box(Box::new(black_box(Plain16 { a: 1, b: 2 }))));
+    }
+}
+
+fn loop_shared(n: u64) {
+    for _ in 0..n {
+        drop(black_box(SharedCounted::new(black_box(Plain16 {
+            a: 1,
+            b: 2,
+        }))));
+    }
+}
+
+/// A named create+drop loop.
+type Contender = (&'static str, fn(u64));
+
+/// Operations per second with `threads` threads each doing `n` create+drops.
+fn throughput(threads: usize, n: u64, f: fn(u64)) -> f64 {
+    let start = Arc::new(Barrier::new(threads + 1));
+    let done = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (start, done) = (Arc::clone(&start), Arc::clone(&done));
+            thread::spawn(move || {
+                f(n / 20); // warm up: thread slots, allocator caches
+                start.wait();
+                f(n);
+                done.wait();
+            })
+        })
+        .collect();
+    start.wait();
+    let t0 = Instant::now();
+    done.wait();
+    let secs = t0.elapsed().as_secs_f64();
+    for h in handles {
+        h.join().unwrap();
+    }
+    (threads as u64 * n) as f64 / secs
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: run briefly then.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let runs = arg("--runs", if benching { 9 } else { 1 }) as usize;
+    let iters = arg("--iters", if benching { 4_000_000 } else { 1_000 });
+    let contenders: [Contender; 4] = [
+        ("rcobj", loop_rcobj),
+        ("Box", loop_box),
+        ("shared-atomic", loop_shared),
+        ("rcobj-runtime", loop_runtime),
+    ];
+    let k = contenders.len();
+    // per contender: (1-thread Mops/s, 2-thread Mops/s, scaling) per run
+    let mut one = vec![Vec::new(); k];
+    let mut two = vec![Vec::new(); k];
+    let mut scale = vec![Vec::new(); k];
+    for r in 0..runs {
+        for i in 0..k {
+            let c = (i + r) % k;
+            let t1 = throughput(1, iters, contenders[c].1);
+            let t2 = throughput(2, iters, contenders[c].1);
+            one[c].push(t1 / 1e6);
+            two[c].push(t2 / 1e6);
+            scale[c].push(t2 / t1);
+        }
+    }
+    assert_eq!(SHARED_COUNT.load(Ordering::Relaxed), 0);
+    assert_eq!(V16::type_info().live_count(), 0);
+    assert_eq!(runtime_type().live_count(), 0);
+    println!(
+        "\ncreate+drop scaling, 1 -> 2 threads (median of {runs} runs, {iters} ops per thread)"
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>16} {:>18}",
+        "contender", "1T Mops/s", "2T Mops/s", "2T/1T scaling", "scaling / Box's"
+    );
+    let box_i = 1;
+    for i in 0..k {
+        let mut rel: Vec<f64> = (0..runs).map(|r| scale[i][r] / scale[box_i][r]).collect();
+        println!(
+            "{:<14} {:>12.1} {:>12.1} {:>16.3} {:>18.3}",
+            contenders[i].0,
+            median(&mut one[i].clone()),
+            median(&mut two[i].clone()),
+            median(&mut scale[i].clone()),
+            median(&mut rel)
+        );
+    }
+}

@@ -1,0 +1,754 @@
+//! Runtime-defined types: object types built at run time (by a language binding, a JIT or
+//! generated code loaded later), kept alive by per-thread reference counts.
+//!
+//! ```
+//! use rcobj::{registry, RuntimeTypeBuilder};
+//!
+//! // A type with an 8-byte value and no destructor.
+//! let ty = RuntimeTypeBuilder::new("doc.runtime.Pair").layout(8, 4).register().unwrap();
+//! let obj = ty.new_object(|bytes| bytes.copy_from_slice(&[1, 0, 0, 0, 2, 0, 0, 0])).unwrap();
+//! assert!(obj.is_instance_of(ty.info()));
+//! assert_eq!(ty.live_count(), 1);
+//! assert!(registry::by_key("doc.runtime.Pair").is_some());
+//!
+//! ty.unregister();
+//! assert!(registry::by_key("doc.runtime.Pair").is_none());
+//! drop(obj); // the type itself goes when its last handle and instance are gone
+//! ```
+//!
+//! Every instance holds a reference to its type, counted in the creating and in the
+//! destroying thread's slot: creating and destroying instances writes no shared cache line.
+//! A type is released — descriptor freed, index recycled — exactly when it has been
+//! unregistered, its handles dropped and its last instance freed; the merge protocol that
+//! makes this exact without stopping the world is described in `counts.rs` and
+//! `DESIGN.md`. Threads that sleep delay the release (never make it early) until they next
+//! count anything, exit, or call [`merge_thread_counts`](crate::merge_thread_counts).
+//!
+//! An instance's reference to its type is released when the instance's memory is freed
+//! (its last weak reference goes), since freeing needs the type's layout; so
+//! [`RuntimeType::live_count`] counts instances whose memory is still allocated.
+
+use core::alloc::Layout;
+use core::ffi::c_void;
+use core::fmt;
+use core::mem::offset_of;
+use core::panic::AssertUnwindSafe;
+use core::ptr;
+use std::alloc;
+use std::boxed::Box;
+use std::panic;
+
+use crate::counts::{self, TypeRc};
+use crate::deleter::park_or_abort;
+use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
+use crate::obj::{AnyObj, Obj};
+use crate::registry::{self, RegisterError, TypeRef};
+use crate::type_info::{AnyObject, Object, TypeInfo};
+
+/// The value offset after the 24-byte header for a value of alignment `align`.
+const fn value_offset_for(align: usize) -> usize {
+    let header = core::mem::size_of::<ObjectHeader>();
+    header.div_ceil(align) * align
+}
+
+/// Why a runtime type could not be registered or instantiated. Nothing is registered when
+/// `register` fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeTypeError {
+    /// The key is empty.
+    EmptyKey,
+    /// Another type (static or runtime) already has this key.
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// The Rust path of the type that has it, or `"<runtime type>"`.
+        existing: String,
+    },
+    /// The parent is `final`.
+    FinalParent {
+        /// The parent's key.
+        parent: String,
+    },
+    /// The parent runtime type was unregistered.
+    ParentUnregistered {
+        /// The parent's key.
+        parent: String,
+    },
+    /// The alignment is zero.
+    ZeroAlign,
+    /// The alignment is not a power of two.
+    AlignNotPowerOfTwo {
+        /// The alignment given.
+        align: usize,
+    },
+    /// The alignment is below the parent's.
+    AlignBelowParent {
+        /// The alignment given.
+        align: usize,
+        /// The parent's alignment.
+        parent_align: usize,
+    },
+    /// The alignment moves the value to another offset after the header than the parent's.
+    AlignBreaksParentOffset {
+        /// The alignment given.
+        align: usize,
+        /// The value offset that alignment gives.
+        offset: usize,
+        /// The parent's value offset.
+        parent_offset: usize,
+    },
+    /// The value is smaller than the parent's, which it must contain.
+    SmallerThanParent {
+        /// The size given.
+        size: usize,
+        /// The parent's size.
+        parent_size: usize,
+    },
+    /// The size is too large for a valid layout.
+    SizeTooLarge {
+        /// The size given.
+        size: usize,
+    },
+    /// Every type index is taken.
+    NoFreeIndex,
+    /// The type has a static (Rust) ancestor, so its instances must be built with
+    /// [`RuntimeType::new_object_with_base`] and that ancestor's value.
+    NeedsBase {
+        /// The static ancestor's key.
+        base: String,
+    },
+    /// The base value passed is not the type's nearest static ancestor.
+    WrongBase {
+        /// The nearest static ancestor's key.
+        expected: String,
+        /// The key of the type passed.
+        given: String,
+    },
+}
+
+impl fmt::Display for RuntimeTypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptyKey => write!(f, "the type key is empty"),
+            Self::DuplicateKey { key, existing } => {
+                write!(
+                    f,
+                    "the type key `{key}` is already registered by `{existing}`"
+                )
+            }
+            Self::FinalParent { parent } => {
+                write!(
+                    f,
+                    "the parent `{parent}` is final: no type may derive from it"
+                )
+            }
+            Self::ParentUnregistered { parent } => {
+                write!(f, "the parent `{parent}` has been unregistered")
+            }
+            Self::ZeroAlign => write!(f, "the alignment is zero"),
+            Self::AlignNotPowerOfTwo { align } => {
+                write!(f, "the alignment {align} is not a power of two")
+            }
+            Self::AlignBelowParent {
+                align,
+                parent_align,
+            } => write!(
+                f,
+                "the alignment {align} is below the parent's alignment {parent_align}"
+            ),
+            Self::AlignBreaksParentOffset {
+                align,
+                offset,
+                parent_offset,
+            } => write!(
+                f,
+                "the alignment {align} puts the value at offset {offset} after the header, \
+                 but the parent's value is at offset {parent_offset}"
+            ),
+            Self::SmallerThanParent { size, parent_size } => write!(
+                f,
+                "the value size {size} is smaller than the parent's value size {parent_size}"
+            ),
+            Self::SizeTooLarge { size } => write!(f, "the value size {size} is too large"),
+            Self::NoFreeIndex => write!(f, "every type index is taken"),
+            Self::NeedsBase { base } => write!(
+                f,
+                "the type derives from the Rust type `{base}`: build instances with \
+                 `new_object_with_base` and a `{base}` value"
+            ),
+            Self::WrongBase { expected, given } => write!(
+                f,
+                "the base value must be a `{expected}` (the type's nearest Rust ancestor), \
+                 not a `{given}`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeTypeError {}
+
+/// The nearest static (Rust) ancestor of a runtime type, if it is not `AnyObject`.
+#[derive(Clone, Copy)]
+struct StaticBase {
+    info: &'static TypeInfo,
+    drop: unsafe fn(*mut u8),
+}
+
+/// Drops a `P` in place; stored type-erased for runtime types with a Rust ancestor.
+unsafe fn drop_as<P>(value: *mut u8) {
+    // SAFETY: the caller passes the value of an instance whose base is a live `P`.
+    unsafe { ptr::drop_in_place(value.cast::<P>()) }
+}
+
+enum ParentSpec {
+    Root,
+    Static {
+        info: &'static TypeInfo,
+        base: StaticBase,
+        offset: usize,
+    },
+    Runtime(RuntimeType),
+}
+
+/// Builds a runtime-defined type: key, parent, value layout, destructor.
+pub struct RuntimeTypeBuilder {
+    key: String,
+    parent: ParentSpec,
+    size: usize,
+    align: usize,
+    drop_fn: Option<unsafe extern "C" fn(*mut u8)>,
+    is_final: bool,
+    on_release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl RuntimeTypeBuilder {
+    /// A type with this key, parent [`AnyObject`], an empty value and no destructor.
+    pub fn new(key: impl Into<String>) -> RuntimeTypeBuilder {
+        RuntimeTypeBuilder {
+            key: key.into(),
+            parent: ParentSpec::Root,
+            size: 0,
+            align: 1,
+            drop_fn: None,
+            is_final: false,
+            on_release: None,
+        }
+    }
+
+    /// Runs `f` once the type is released (unregistered, no handle, no instance left) and
+    /// its descriptor freed — e.g. to unload the code its destructor lives in. It runs on
+    /// whichever thread released the type.
+    pub fn on_release(mut self, f: impl FnOnce() + Send + 'static) -> RuntimeTypeBuilder {
+        self.on_release = Some(Box::new(f));
+        self
+    }
+
+    /// Derives from the Rust type `P`: instances start with a `P` value (see
+    /// [`RuntimeType::new_object_with_base`]), so `is::<P>()` and `downcast::<P>()` work.
+    pub fn parent<P: Object + Send + Sync>(mut self) -> RuntimeTypeBuilder {
+        self.parent = ParentSpec::Static {
+            info: P::type_info(),
+            base: StaticBase {
+                info: P::type_info(),
+                drop: drop_as::<P>,
+            },
+            offset: crate::cell::value_offset::<P>(),
+        };
+        self
+    }
+
+    /// Derives from another runtime type.
+    pub fn runtime_parent(mut self, parent: &RuntimeType) -> RuntimeTypeBuilder {
+        self.parent = ParentSpec::Runtime(parent.clone());
+        self
+    }
+
+    /// The value's size and alignment (including the parent's part, which comes first).
+    pub fn layout(mut self, size: usize, align: usize) -> RuntimeTypeBuilder {
+        self.size = size;
+        self.align = align;
+        self
+    }
+
+    /// Declares the type `final`: no type may derive from it.
+    pub fn final_type(mut self) -> RuntimeTypeBuilder {
+        self.is_final = true;
+        self
+    }
+
+    /// Sets the destructor of this type's own part of the value (after the parent's part);
+    /// called with a pointer to the start of the value, before the parents' destructors.
+    ///
+    /// # Safety
+    ///
+    /// `drop_fn` must be sound to call, from any thread, once on the value of any instance
+    /// created by [`RuntimeType::new_object`] or [`RuntimeType::new_object_with_base`] and
+    /// whatever their `init` wrote; it must not unwind, and must stay callable (its code
+    /// loaded) until the type is released.
+    pub unsafe fn drop_fn(mut self, drop_fn: unsafe extern "C" fn(*mut u8)) -> RuntimeTypeBuilder {
+        self.drop_fn = Some(drop_fn);
+        self
+    }
+
+    fn check(&self) -> Result<(), RuntimeTypeError> {
+        if self.key.is_empty() {
+            return Err(RuntimeTypeError::EmptyKey);
+        }
+        if self.align == 0 {
+            return Err(RuntimeTypeError::ZeroAlign);
+        }
+        if !self.align.is_power_of_two() {
+            return Err(RuntimeTypeError::AlignNotPowerOfTwo { align: self.align });
+        }
+        let parent: Option<(&TypeInfo, usize)> = match &self.parent {
+            ParentSpec::Root => None,
+            ParentSpec::Static { info, offset, .. } => Some((info, *offset)),
+            ParentSpec::Runtime(rt) => {
+                if rt.rc().is_dying() {
+                    return Err(RuntimeTypeError::ParentUnregistered {
+                        parent: rt.key().to_owned(),
+                    });
+                }
+                Some((rt.info(), value_offset_for(rt.info().align())))
+            }
+        };
+        if let Some((p, parent_offset)) = parent {
+            if p.is_final() {
+                return Err(RuntimeTypeError::FinalParent {
+                    parent: p.key().to_owned(),
+                });
+            }
+            if self.align < p.align() {
+                return Err(RuntimeTypeError::AlignBelowParent {
+                    align: self.align,
+                    parent_align: p.align(),
+                });
+            }
+            let offset = value_offset_for(self.align);
+            if offset != parent_offset {
+                return Err(RuntimeTypeError::AlignBreaksParentOffset {
+                    align: self.align,
+                    offset,
+                    parent_offset,
+                });
+            }
+            if self.size < p.size() {
+                return Err(RuntimeTypeError::SmallerThanParent {
+                    size: self.size,
+                    parent_size: p.size(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the type and returns a counted handle to it. On error nothing is
+    /// registered.
+    pub fn register(self) -> Result<RuntimeType, RuntimeTypeError> {
+        self.check()?;
+        let value_offset = value_offset_for(self.align);
+        let cell = Layout::from_size_align(
+            value_offset
+                .checked_add(self.size)
+                .ok_or(RuntimeTypeError::SizeTooLarge { size: self.size })?,
+            self.align.max(core::mem::align_of::<ObjectHeader>()),
+        )
+        .map_err(|_| RuntimeTypeError::SizeTooLarge { size: self.size })?;
+        let (parent_info, mut ancestors, static_base, parent_size, parent_rt): (
+            &'static TypeInfo,
+            Vec<&'static TypeInfo>,
+            Option<StaticBase>,
+            usize,
+            Option<RuntimeType>,
+        ) = match self.parent {
+            ParentSpec::Root => (AnyObject::type_info(), Vec::new(), None, 0, None),
+            ParentSpec::Static { info, base, .. } => (
+                info,
+                info.ancestors().to_vec(),
+                Some(base),
+                info.size(),
+                None,
+            ),
+            ParentSpec::Runtime(rt) => {
+                let inner = rt.inner();
+                // SAFETY: the parent outlives the child: the child's `parent` handle below
+                // keeps it alive, so these references stay valid as long as the child.
+                let p: &'static TypeInfo = unsafe { &*ptr::from_ref(&inner.info) };
+                let anc: Vec<&'static TypeInfo> =
+                    p.ancestors().iter().map(|a| unsafe_static(a)).collect();
+                (p, anc, inner.static_base, p.size(), Some(rt))
+            }
+        };
+        ancestors.push(parent_info);
+        // The key and the ancestors live in their own heap buffers, owned (as raw pointers,
+        // which moving does not invalidate) by the `Inner` built below and freed with it;
+        // the descriptor borrows them for that long.
+        let key: *mut str = Box::into_raw(self.key.into_boxed_str());
+        let ancestors: *mut [&'static TypeInfo] = Box::into_raw(ancestors.into_boxed_slice());
+        // SAFETY: see above.
+        let key_ref: &'static str = unsafe { &*key };
+        // SAFETY: as above.
+        let ancestors_ref: &'static [&'static TypeInfo] = unsafe { &*ancestors };
+        let owned = OwnedParts { key, ancestors };
+        let (size, align, is_final, drop_fn) = (self.size, self.align, self.is_final, self.drop_fn);
+        let mut parts = Some((owned, parent_rt, self.on_release));
+        let mut created: *mut Inner = ptr::null_mut();
+        let result = registry::register_runtime(key_ref, |index| {
+            let (owned, parent, on_release) = parts.take().expect("called once");
+            let slot = (index - crate::FIRST_DYNAMIC_INDEX) as usize;
+            let inner = Box::into_raw(Box::new(Inner {
+                info: TypeInfo::runtime(
+                    key_ref,
+                    index,
+                    parent_info,
+                    ancestors_ref,
+                    is_final,
+                    size,
+                    align,
+                    ptr::null(),
+                ),
+                rc: TypeRc::new(slot, release_inner),
+                owned,
+                parent,
+                static_base,
+                own_start: parent_size,
+                drop_fn,
+                cell,
+                on_release,
+            }));
+            // SAFETY: a fresh, uniquely owned allocation; the descriptor points to the
+            // reference state beside it.
+            unsafe { (*inner).info.rc = ptr::addr_of!((*inner).rc).cast() };
+            created = inner;
+            // SAFETY: lives until released, which needs the registry's bias dropped.
+            unsafe { &*ptr::addr_of!((*inner).info) }
+        });
+        match result {
+            Ok(_) => {}
+            Err(RegisterError::Duplicate(other)) => {
+                return Err(RuntimeTypeError::DuplicateKey {
+                    key: key_ref.to_owned(),
+                    existing: other.rust_name().to_owned(),
+                })
+            }
+            Err(RegisterError::Full) => return Err(RuntimeTypeError::NoFreeIndex),
+        }
+        // `parts` still holds the key buffer on the error paths above, so `key_ref` was
+        // valid there; on success it moved into `created`.
+        let inner = created;
+        // SAFETY: just registered; the registry's bias keeps it alive.
+        // SAFETY: as above; `info.rc` carries the provenance of the whole `Inner`.
+        counts::add_runtime_type(unsafe { (*inner).info.rc.cast() });
+        // SAFETY: as above; the new handle takes its own count.
+        let handle = unsafe { TypeRef::new_counted(&(*inner).info) };
+        Ok(RuntimeType { handle })
+    }
+}
+
+fn unsafe_static(info: &TypeInfo) -> &'static TypeInfo {
+    // SAFETY: used only for ancestors of a runtime type's parent, which the child keeps
+    // alive (through its parent handle) for as long as the child's descriptor exists.
+    unsafe { &*ptr::from_ref(info) }
+}
+
+/// The heap buffers a runtime type's descriptor borrows. Raw pointers, so that moving
+/// them (into the `Inner`) does not invalidate the borrows; freed on drop.
+struct OwnedParts {
+    key: *mut str,
+    ancestors: *mut [&'static TypeInfo],
+}
+
+impl Drop for OwnedParts {
+    fn drop(&mut self) {
+        // SAFETY: both came from `Box::into_raw` and are freed once, here; the descriptor
+        // that borrowed them is being freed too (or was never published).
+        unsafe {
+            drop(Box::from_raw(self.key));
+            drop(Box::from_raw(self.ancestors));
+        }
+    }
+}
+
+// SAFETY: plain owned buffers of `Sync` data.
+unsafe impl Send for OwnedParts {}
+// SAFETY: as above.
+unsafe impl Sync for OwnedParts {}
+
+/// A runtime type: its descriptor first, so `&TypeInfo` and `&Inner` convert.
+#[repr(C)]
+struct Inner {
+    info: TypeInfo,
+    rc: TypeRc,
+    owned: OwnedParts,
+    /// Keeps a runtime parent (and its ancestors) alive.
+    parent: Option<RuntimeType>,
+    static_base: Option<StaticBase>,
+    /// Where this type's own part of the value starts (the parent's value size).
+    own_start: usize,
+    drop_fn: Option<unsafe extern "C" fn(*mut u8)>,
+    /// The layout of a whole instance (header and value).
+    cell: Layout,
+    /// Run after the type is freed.
+    on_release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// The `Inner` of a runtime type's descriptor, reached through the descriptor's `rc`
+/// pointer, which was made from the raw `Inner` pointer and so covers all of it.
+fn inner_of(info: &TypeInfo) -> *const Inner {
+    debug_assert!(info.is_runtime());
+    // SAFETY: `rc` points to the `rc` field of a live `Inner` (repr(C)).
+    unsafe {
+        info.rc
+            .cast::<u8>()
+            .sub(offset_of!(Inner, rc))
+            .cast::<Inner>()
+    }
+}
+
+/// Frees a released runtime type.
+unsafe fn release_inner(rc: *const TypeRc) {
+    // SAFETY: `rc` is the `rc` field of a boxed `Inner` (repr(C)); released exactly once.
+    unsafe {
+        let inner = rc
+            .byte_sub(offset_of!(Inner, rc))
+            .cast::<Inner>()
+            .cast_mut();
+        registry::release_runtime(&(*inner).info);
+        let mut inner = Box::from_raw(inner);
+        let on_release = inner.on_release.take();
+        drop(inner);
+        if let Some(f) = on_release {
+            f();
+        }
+    }
+}
+
+/// A counted handle to a runtime-defined type: the type lives while any handle or
+/// instance does. Cloning and dropping handles updates the type's shared count.
+#[derive(Clone)]
+pub struct RuntimeType {
+    handle: TypeRef,
+}
+
+impl RuntimeType {
+    fn inner(&self) -> &Inner {
+        // SAFETY: our counted handle keeps the `Inner` alive.
+        unsafe { &*inner_of(&self.handle) }
+    }
+
+    /// The reference state, with the provenance of the whole `Inner` (the lists in
+    /// `counts` keep such pointers and free the `Inner` through them).
+    fn rc_ptr(&self) -> *const TypeRc {
+        self.handle.rc.cast()
+    }
+
+    fn rc(&self) -> &TypeRc {
+        // SAFETY: kept alive by our handle.
+        unsafe { &*self.rc_ptr() }
+    }
+
+    /// The runtime type registered under `key`, if any.
+    pub fn lookup(key: &str) -> Option<RuntimeType> {
+        let handle = registry::by_key(key)?;
+        handle.is_runtime().then_some(RuntimeType { handle })
+    }
+
+    /// The descriptor: an ordinary [`TypeInfo`].
+    pub fn info(&self) -> &TypeInfo {
+        &self.handle
+    }
+
+    /// The type key.
+    pub fn key(&self) -> &str {
+        self.info().key()
+    }
+
+    /// The type index.
+    pub fn index(&self) -> i32 {
+        self.info().index()
+    }
+
+    /// Live instances (whose memory is still allocated); exact when no instance is being
+    /// created or freed concurrently.
+    pub fn live_count(&self) -> usize {
+        self.info().live_count()
+    }
+
+    /// Whether the type is still registered.
+    pub fn is_registered(&self) -> bool {
+        !self.rc().is_dying()
+    }
+
+    /// Unregisters the type: `by_key`/`by_index` stop finding it and no new child may name
+    /// it. Existing handles and instances keep it alive (and handles may still create
+    /// instances); it is released when the last of them goes. Returns `false` if it was
+    /// already unregistered.
+    pub fn unregister(&self) -> bool {
+        if !registry::unregister_runtime(self.info()) {
+            return false;
+        }
+        // SAFETY: our handle keeps the type alive; it left the key table above.
+        unsafe { counts::unregister_runtime(self.rc_ptr()) }
+    }
+
+    /// Creates an instance of a type with no Rust ancestor: the value is zeroed, then
+    /// `init` fills it.
+    pub fn new_object(&self, init: impl FnOnce(&mut [u8])) -> Result<AnyObj, RuntimeTypeError> {
+        if let Some(base) = self.inner().static_base {
+            return Err(RuntimeTypeError::NeedsBase {
+                base: base.info.key().to_owned(),
+            });
+        }
+        // SAFETY: no static base: plain zeroed bytes are the whole value.
+        Ok(unsafe { self.instantiate(|_| {}, 0, init) })
+    }
+
+    /// Creates an instance of a type whose nearest Rust ancestor is `P`: the value starts
+    /// with `base`; the rest is zeroed, then `init` fills it.
+    pub fn new_object_with_base<P: Object + Send + Sync>(
+        &self,
+        base: P,
+        init: impl FnOnce(&mut [u8]),
+    ) -> Result<AnyObj, RuntimeTypeError> {
+        let expected = self.inner().static_base;
+        match expected {
+            Some(b) if ptr::eq(b.info, P::type_info()) => {}
+            _ => {
+                return Err(RuntimeTypeError::WrongBase {
+                    expected: expected.map_or(AnyObject::KEY, |b| b.info.key()).to_owned(),
+                    given: P::type_info().key().to_owned(),
+                })
+            }
+        }
+        let size = core::mem::size_of::<P>();
+        // SAFETY: the value starts with a `P` (checked above), written here.
+        Ok(unsafe { self.instantiate(move |v| v.cast::<P>().write(base), size, init) })
+    }
+
+    /// Allocates, writes the header, zeroes the value, writes the base, runs `init`.
+    ///
+    /// # Safety
+    ///
+    /// `write_base` initialises exactly the type's static base (`base_size` bytes), if any.
+    unsafe fn instantiate(
+        &self,
+        write_base: impl FnOnce(*mut u8),
+        base_size: usize,
+        init: impl FnOnce(&mut [u8]),
+    ) -> AnyObj {
+        let inner = self.inner();
+        let value_offset = value_offset_for(inner.info.align());
+        // SAFETY: the layout is non-zero-sized (the header).
+        let block = unsafe { alloc::alloc(inner.cell) };
+        if block.is_null() {
+            alloc::handle_alloc_error(inner.cell);
+        }
+        // SAFETY: fresh block of the instance layout: header at 0, value after it.
+        let value = unsafe {
+            block
+                .cast::<ObjectHeader>()
+                .write(ObjectHeader::new(inner.info.index(), Some(runtime_deleter)));
+            let value = block.add(value_offset);
+            ptr::write_bytes(value, 0, inner.info.size());
+            write_base(value);
+            value
+        };
+        struct Guard<'a> {
+            block: *mut u8,
+            value: *mut u8,
+            inner: &'a Inner,
+        }
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                // `init` panicked: drop the base and free the block; nothing was counted.
+                // SAFETY: the base was written; the block has the instance layout.
+                unsafe {
+                    if let Some(b) = self.inner.static_base {
+                        (b.drop)(self.value);
+                    }
+                    alloc::dealloc(self.block, self.inner.cell);
+                }
+            }
+        }
+        let guard = Guard {
+            block,
+            value,
+            inner,
+        };
+        let own_start = inner.own_start.max(base_size);
+        // SAFETY: the value's bytes past the base are initialised (zeroed) and ours.
+        let own = unsafe {
+            core::slice::from_raw_parts_mut(value.add(own_start), inner.info.size() - own_start)
+        };
+        init(own);
+        core::mem::forget(guard);
+        // SAFETY: our handle keeps the type alive; the instance now holds its reference.
+        unsafe { counts::add_runtime(self.rc_ptr(), 1) };
+        // SAFETY: a live object with one strong reference; every runtime type is `Send +
+        // Sync` by the contract of `drop_fn` and the `Send + Sync` bound on bases.
+        unsafe { Obj::from_raw(block.cast()) }
+    }
+}
+
+impl fmt::Debug for RuntimeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeType")
+            .field("key", &self.key())
+            .field("index", &self.index())
+            .field("registered", &self.is_registered())
+            .finish()
+    }
+}
+
+/// The deleter of every runtime type's instances.
+unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
+    // SAFETY: `obj` is a live instance; its type is alive until the weak phase below
+    // releases the instance's reference.
+    let inner: *const Inner = unsafe {
+        let index = (*obj.cast::<ObjectHeader>()).type_index();
+        let info = registry::info_of_index(index).expect("a live runtime type");
+        inner_of(info)
+    };
+    // SAFETY: as above.
+    let inner_ref = unsafe { &*inner };
+    if flags & DELETER_STRONG != 0 {
+        // SAFETY: the value is live and its strong phase runs once.
+        let value = unsafe {
+            obj.cast::<u8>()
+                .add(value_offset_for(inner_ref.info.align()))
+        };
+        let mut t = Some(inner_ref);
+        let mut base = None;
+        while let Some(ty) = t {
+            if let Some(d) = ty.drop_fn {
+                // SAFETY: the contract of `RuntimeTypeBuilder::drop_fn`.
+                unsafe { d(value) };
+            }
+            base = ty.static_base;
+            t = ty.parent.as_ref().map(RuntimeType::inner);
+        }
+        if let Some(b) = base {
+            // SAFETY: the value starts with a live base of that type.
+            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { (b.drop)(value) }));
+            if let Err(p) = r {
+                park_or_abort(p, b.info.key());
+            }
+        }
+    }
+    if flags & DELETER_WEAK != 0 {
+        // SAFETY: the last reference of any kind is gone; the block has this layout.
+        unsafe { alloc::dealloc(obj.cast(), inner_ref.cell) };
+        // SAFETY: the instance's reference to its type is released last; we touch the type
+        // no more.
+        unsafe { counts::add_runtime((*inner).info.rc.cast(), -1) };
+    }
+}
+
+impl Obj<AnyObject> {
+    /// Whether the object's real type is `ty` or one of its descendants (for runtime
+    /// types and static types alike). O(1).
+    pub fn is_instance_of(&self, ty: &TypeInfo) -> bool {
+        registry::info_of_index(Obj::header(self).type_index()).is_some_and(|real| real.is_a(ty))
+    }
+}

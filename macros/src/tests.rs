@@ -1,0 +1,190 @@
+//! Unit tests of the derive's error handling, run without a compiler in the loop: every
+//! malformed input yields `compile_error!`s with the expected messages, never a panic.
+//! What the errors look like to a user is covered by the trybuild cases in `ui-tests`.
+
+use quote::quote;
+
+use crate::attr::{closest_key, edit_distance};
+use crate::derive;
+
+/// The `compile_error!` messages the derive emits for `input`.
+fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
+    let input: syn::DeriveInput = syn::parse2(input).expect("a valid item");
+    let out = derive(&input);
+    let mut messages = Vec::new();
+    let mut tokens = out.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        let proc_macro2::TokenTree::Ident(ident) = &token else {
+            continue;
+        };
+        if ident != "compile_error" {
+            continue;
+        }
+        // `compile_error ! ( "message" )` (syn writes the path `::core::compile_error`).
+        tokens.next();
+        if let Some(proc_macro2::TokenTree::Group(group)) = tokens.next() {
+            let lit: syn::LitStr = syn::parse2(group.stream()).expect("a message");
+            messages.push(lit.value());
+        }
+    }
+    messages
+}
+
+#[test]
+fn valid_inputs_have_no_errors() {
+    for input in [
+        quote!(
+            struct A;
+        ),
+        quote!(
+            struct A(u8, String);
+        ),
+        quote!(
+            struct A {
+                x: u8,
+            }
+        ),
+        quote!(
+            #[object(key = "a.A", final, crate = "crate::rt")]
+            struct A;
+        ),
+        quote!(
+            #[object(key = r"a.A")]
+            #[object()]
+            struct A;
+        ),
+        quote!(
+            #[repr(C)]
+            struct A {
+                #[parent]
+                p: B,
+                x: u8,
+            }
+        ),
+        quote!(
+            #[repr(C, align(64))]
+            struct A(#[parent] B);
+        ),
+    ] {
+        assert_eq!(errors(input.clone()), Vec::<String>::new(), "{input}");
+    }
+}
+
+#[test]
+fn every_error_is_reported_in_one_go() {
+    let messages = errors(quote! {
+        #[repr(packed)]
+        #[object(key = "", finall, crate = "no such path", key = 3, final = 1)]
+        struct Broken<'a, T> {
+            value: &'a T,
+            #[parent]
+            base: Base,
+            #[parent(yes)]
+            other: Base,
+        }
+    });
+    let expected = [
+        "the type key must not be empty",
+        "unknown key `finall` in `#[object(...)]`; did you mean `final`?",
+        "`crate` must hold a path",
+        "`key` must be a string literal",
+        "`final` takes no value",
+        "object types cannot be `repr(packed)`",
+        "object types cannot have lifetime parameters",
+        "object types cannot be generic",
+        "`#[parent]` must be on the first field",
+        "must be `#[repr(C)]`",
+        "`#[parent]` takes no arguments",
+        "an object has one parent",
+    ];
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+    for (message, expected) in messages.iter().zip(expected) {
+        assert!(message.contains(expected), "{message:?} lacks {expected:?}");
+    }
+}
+
+#[test]
+fn malformed_attributes_never_panic() {
+    let attrs = [
+        quote!(#[object]),
+        quote!(#[object = 1]),
+        quote!(#[object[]]),
+        quote!(#[object{key = "a"}]),
+        quote!(#[object(,)]),
+        quote!(#[object(,,,)]),
+        quote!(#[object(=)]),
+        quote!(#[object(= "a")]),
+        quote!(#[object(key = = "a")]),
+        quote!(#[object(key == "a")]),
+        quote!(#[object(key = "a" "b")]),
+        quote!(#[object(key = "a"suffix)]),
+        quote!(#[object(key = 'c')]),
+        quote!(#[object(key = (("a")))]),
+        quote!(#[object(key: "a")]),
+        quote!(#[object(a::b = "c")]),
+        quote!(#[object(::key = "a")]),
+        quote!(#[object(r#key = "a")]),
+        quote!(#[object(final final)]),
+        quote!(#[object(final, final, final)]),
+        quote!(#[object(crate = "")]),
+        quote!(#[object(crate = "::")]),
+        quote!(#[object(crate = "a::")]),
+        quote!(#[object(crate = "a<b>")]),
+        quote!(#[object(crate = "1")]),
+        quote!(#[object(crate = "a b")]),
+        quote!(#[object(crate)]),
+        quote!(#[object(crate())]),
+        quote!(#[object(#)]),
+        quote!(#[object('a)]),
+        quote!(#[object("just a string")]),
+        quote!(#[object(key = "a" final)]),
+        quote!(#[parent]),
+        quote!(#[parent(x)]),
+        quote!(#[repr(packed(2), C)]),
+        quote!(#[repr(packed = 2)]),
+        quote!(#[repr()]),
+    ];
+    for attr in attrs {
+        for item in [
+            quote!(#attr struct A;),
+            quote!(#attr struct A(#[parent] B);),
+            quote!(#attr #[repr(C)] struct A { #[parent] #[parent] b: B }),
+            quote!(#attr enum A { X(#[parent] B) }),
+            quote!(#attr union A { x: u8 }),
+            quote!(#attr struct A<T> where T: Copy { x: T }),
+        ] {
+            // Must not panic; whatever it reports is checked elsewhere.
+            let _ = errors(item);
+        }
+    }
+}
+
+#[test]
+fn typos_get_a_suggestion() {
+    assert_eq!(closest_key("kye"), Some("key"));
+    assert_eq!(closest_key("Key"), Some("key"));
+    assert_eq!(closest_key("keys"), Some("key"));
+    assert_eq!(closest_key("finale"), Some("final"));
+    assert_eq!(closest_key("finall"), Some("final"));
+    assert_eq!(closest_key("FINAL"), Some("final"));
+    assert_eq!(closest_key("crates"), Some("crate"));
+    assert_eq!(closest_key("krate"), Some("crate"));
+    assert_eq!(closest_key("name"), None);
+    assert_eq!(closest_key("type"), None);
+    assert_eq!(closest_key("k"), None);
+    assert_eq!(edit_distance("ab", "ba"), 1);
+    assert_eq!(edit_distance("", "key"), 3);
+}
+
+#[test]
+fn type_names_read_as_written() {
+    use crate::expand::type_name;
+    let name = |ty: syn::Type| type_name(&ty);
+    assert_eq!(name(syn::parse_quote!(Shape)), "Shape");
+    assert_eq!(
+        name(syn::parse_quote!(self::inner::Base)),
+        "self::inner::Base"
+    );
+    assert_eq!(name(syn::parse_quote!(::a::B<u8>)), "::a::B<u8>");
+    assert_eq!(name(syn::parse_quote!([u8; { 4 }])), "[u8 ; {{ 4 }}]");
+}

@@ -1,0 +1,7 @@
+use rcobj::Object;
+
+#[derive(Object)]
+#[object(crate = "::not_rcobj")]
+struct Elsewhere;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use rcobj::Object;
+
+#[derive(Object)]
+#[object(key = "")]
+struct Empty;
+
+fn main() {}

@@ -1,0 +1,15 @@
+use rcobj::Object;
+
+struct Shape {
+    name: String,
+}
+
+#[derive(Object)]
+#[repr(C)]
+struct Circle {
+    #[parent]
+    shape: Shape,
+    radius: f64,
+}
+
+fn main() {}

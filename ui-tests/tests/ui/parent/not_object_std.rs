@@ -1,0 +1,7 @@
+use rcobj::Object;
+
+#[derive(Object)]
+#[repr(C)]
+struct Name(#[parent] String);
+
+fn main() {}

@@ -1,0 +1,10 @@
+use rcobj::Object;
+
+#[derive(Object)]
+#[object(key = "demo.Color")]
+enum Color {
+    Red,
+    Green,
+}
+
+fn main() {}
