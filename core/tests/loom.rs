@@ -723,9 +723,10 @@ fn explicit_merge_vs_live_count() {
     });
 }
 
-/// The zero-RMW release candidate of DESIGN.md (fast path 2): one load decides that the
-/// handle is the only reference of any kind (strong 1 + weak 1), and the deleter runs with
-/// `BOTH` without any read-modify-write. Otherwise a normal release.
+/// The zero-RMW release as DESIGN.md's fast path 2 describes it, with the load's ordering
+/// as a parameter: one load decides that the handle is the only reference of any kind
+/// (strong 1 + weak 1), and the deleter runs with `BOTH` without any read-modify-write.
+/// Otherwise a normal release. (`Obj::drop` does this with an Acquire load.)
 fn release_unshared_candidate<T: Object>(obj: Obj<T>, order: Ordering) {
     let header = Obj::header(&obj);
     if header.load_combined(order) == BOTH_ONE {
@@ -740,15 +741,10 @@ fn release_unshared_candidate<T: Object>(obj: Obj<T>, order: Ordering) {
     }
 }
 
-fn zero_rmw_model(order: Ordering) {
-    static SEEN_ACQUIRE: Seen<2> = Seen::new();
-    static SEEN_RELAXED: Seen<2> = Seen::new();
-    let seen = if order == Ordering::Relaxed {
-        &SEEN_RELAXED
-    } else {
-        &SEEN_ACQUIRE
-    };
-    model("zero_rmw_release_vs_upgrade", move || {
+/// One thread releases its strong handle with `release` while another upgrades its weak
+/// handle, reads, and drops both.
+fn zero_rmw_model(name: &str, seen: &'static Seen<2>, release: fn(Obj<Payload>)) {
+    model(name, move || {
         STATE.zero_rmw.store(true, Ordering::Relaxed);
         let a = probe_obj(Payload::new());
         let w = Obj::downgrade(&a);
@@ -763,31 +759,81 @@ fn zero_rmw_model(order: Ordering) {
         });
         a.read();
         step();
-        release_unshared_candidate(a, order);
+        release(a);
         t.join().unwrap();
         let phases = finish();
         assert!(phases == BOTH || phases == SPLIT, "{phases:?}");
         assert_eq!(STATE.drops.load(Ordering::Relaxed), 1);
         seen.mark(usize::from(phases == BOTH));
     });
-    seen.assert_all("zero_rmw_release_vs_upgrade");
+    seen.assert_all(name);
 }
 
-/// The zero-RMW unshared release (an acquire load that sees strong 1 + weak 1 releases
-/// without an RMW) against a thread that upgrades its weak handle, reads, and drops both.
-/// The load sees strong 1 + weak 1 only after the other thread's last (Release) decrement,
-/// and then no handle is left from which an upgrade could start.
+/// The runtime's zero-RMW unshared release (`Obj::drop`: an Acquire load that sees
+/// strong 1 + weak 1 releases without an RMW; a foreign deleter is handed the word a
+/// decrementing release leaves) against a thread that upgrades its weak handle, reads, and
+/// drops both. The load sees strong 1 + weak 1 only after the other thread's last
+/// (Release) decrement, and then no handle is left from which an upgrade could start.
 #[test]
 fn zero_rmw_release_vs_upgrade() {
-    zero_rmw_model(Ordering::Acquire);
+    static SEEN: Seen<2> = Seen::new();
+    zero_rmw_model("zero_rmw_release_vs_upgrade", &SEEN, drop);
 }
 
-/// Control: the same candidate with a relaxed load lets the destructor race the other
-/// thread's read, and loom finds it. (Shows the models detect a missing Acquire.)
+/// The same release through the runtime's own deleter (an object made by `Obj::new`, whose
+/// value is dropped inline and whose block is freed at once): the value is dropped once,
+/// after the other thread's reads, and the instance is counted out; loom reaches both a
+/// won and a lost upgrade.
+#[test]
+fn zero_rmw_own_deleter_vs_upgrade() {
+    static SEEN: Seen<2> = Seen::new();
+    model("zero_rmw_own_deleter_vs_upgrade", || {
+        let a = Obj::new(Payload::new());
+        let w = Obj::downgrade(&a);
+        let t = spawn(move || {
+            let up = w.upgrade();
+            let won = up.is_some();
+            step();
+            if let Some(u) = &up {
+                u.read();
+            }
+            step();
+            drop(up);
+            step();
+            drop(w);
+            won
+        });
+        a.read();
+        step();
+        drop(a);
+        let won = t.join().unwrap();
+        assert_eq!(STATE.drops.load(Ordering::Relaxed), 1);
+        assert_eq!(Payload::type_info().live_count(), 0);
+        SEEN.mark(usize::from(won));
+    });
+    SEEN.assert_all("zero_rmw_own_deleter_vs_upgrade");
+}
+
+/// Control: the candidate with a relaxed load lets the destructor race the other thread's
+/// read, and loom finds it: the Acquire is what the argument rests on, and the models
+/// detect its absence.
 #[test]
 #[should_panic]
 fn zero_rmw_release_with_relaxed_load_is_caught() {
-    zero_rmw_model(Ordering::Relaxed);
+    static SEEN: Seen<2> = Seen::new();
+    zero_rmw_model("zero_rmw_relaxed_control", &SEEN, |a| {
+        release_unshared_candidate(a, Ordering::Relaxed)
+    });
+}
+
+/// The candidate with an Acquire load passes the same model (the runtime's path, modelled
+/// through the public deleter pointer as C code would call it).
+#[test]
+fn zero_rmw_candidate_with_acquire_load() {
+    static SEEN: Seen<2> = Seen::new();
+    zero_rmw_model("zero_rmw_candidate_with_acquire_load", &SEEN, |a| {
+        release_unshared_candidate(a, Ordering::Acquire)
+    });
 }
 
 /// Racing `into_inner` on the last two handles: exactly one caller gets the value.
