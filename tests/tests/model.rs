@@ -191,7 +191,7 @@ impl Model {
             strong: 1,
             weak: 0,
             value: Some(value),
-            watch: watch::watch(addr as *const u8),
+            watch: watch::watch_addr(addr),
         });
         self.objs.len() - 1
     }

@@ -41,9 +41,14 @@ unsafe impl GlobalAlloc for WatchAlloc {
     }
 }
 
-/// Watches the block at `addr` (which must be live); returns a handle to ask about it.
-pub fn watch<T: ?Sized>(addr: *const T) -> Watch {
-    let addr = addr.cast::<u8>() as usize;
+/// Watches the block at `ptr` (which must be live); returns a handle to ask about it.
+#[allow(dead_code)]
+pub fn watch<T: ?Sized>(ptr: *const T) -> Watch {
+    watch_addr(ptr.cast::<u8>() as usize)
+}
+
+/// Watches the live block at address `addr`.
+pub fn watch_addr(addr: usize) -> Watch {
     assert!(addr > 1);
     for (slot, watched) in ADDRS.iter().enumerate() {
         if watched
