@@ -836,6 +836,66 @@ fn zero_rmw_candidate_with_acquire_load() {
     });
 }
 
+/// Clones (directly and through an `ObjBorrow`) race the release of other handles: the
+/// relaxed increments never let the count reach zero early, and the value is dropped once,
+/// after every clone's read.
+#[test]
+fn clone_and_borrow_vs_release() {
+    model("clone_and_borrow_vs_release", || {
+        let a = probe_obj(Payload::new());
+        let b = a.clone();
+        let t = spawn(move || {
+            let c = Obj::borrow(&a).to_obj();
+            step();
+            drop(a);
+            step();
+            c.read();
+            let d = c.clone();
+            step();
+            drop(c);
+            d.read();
+            step();
+            drop(d);
+        });
+        b.read();
+        step();
+        drop(b);
+        t.join().unwrap();
+        assert_eq!(finish(), BOTH);
+        assert_eq!(STATE.drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// Two threads upgrade their weak handles while a third drops the last strong handle:
+/// each upgrade either fails or holds a live value; one strong phase, one free.
+#[test]
+fn two_upgrades_vs_last_strong() {
+    bounded_model("two_upgrades_vs_last_strong", Some(3), || {
+        let a = probe_obj(Payload::new());
+        let w1 = Obj::downgrade(&a);
+        let w2 = w1.clone();
+        let up = |w: WeakObj<Payload>| {
+            move || {
+                if let Some(u) = w.upgrade() {
+                    u.read();
+                    step();
+                }
+                step();
+                drop(w);
+            }
+        };
+        let t1 = spawn(up(w1));
+        let t2 = spawn(up(w2));
+        step();
+        drop(a);
+        t1.join().unwrap();
+        t2.join().unwrap();
+        let phases = finish();
+        assert!(phases == BOTH || phases == SPLIT, "{phases:?}");
+        assert_eq!(STATE.drops.load(Ordering::Relaxed), 1);
+    });
+}
+
 /// Racing `into_inner` on the last two handles: exactly one caller gets the value.
 #[test]
 fn into_inner_race() {
