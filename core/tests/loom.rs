@@ -4,9 +4,9 @@
 //! RUSTFLAGS="--cfg loom" cargo test -p rcobj --test loom --release -- --nocapture
 //! ```
 //!
-//! Each model prints how many interleavings loom explored and how long it took. Set
-//! `LOOM_MAX_PREEMPTIONS` to bound the search when experimenting; by default every model
-//! is explored exhaustively.
+//! Each model prints how many interleavings loom explored and how long it took. Models are
+//! exhaustive except the two with three worker threads, which are bounded in preemptions
+//! (`LOOM_MAX_PREEMPTIONS` overrides every model's bound).
 //!
 //! # How the models observe the runtime
 //!
@@ -15,11 +15,15 @@
 //!   reports any access not ordered by happens-before against the others, so a missing
 //!   Release or Acquire anywhere on the release paths fails the model.
 //! * A probe object ([`probe_obj`]) is laid out exactly as `ObjCell<T>` but carries a
-//!   probe deleter. It checks each call against the packed word (strong 0 for the strong
-//!   phase, everything 0 for the weak phase), counts the phases, runs the runtime's own
-//!   deleter for the strong phase, and instead of freeing the block it writes a poisoned
-//!   header and frees the block when the model ends, after checking that nobody touched
-//!   the poisoned word: a use after free changes it.
+//!   probe deleter, so the runtime treats it as a foreign object. The deleter checks each
+//!   call against the packed word (strong 0 for the strong phase, everything 0 for the weak
+//!   phase, strong 0 + weak 1 for `BOTH`) and against the phases that ran before, drops the
+//!   value for the strong phase, and instead of freeing the block it writes a poisoned
+//!   header; the block is freed (by the runtime's own deleter) when the model ends, after
+//!   checking that nobody touched the poisoned word: a use after free changes it.
+//! * Objects made by `Obj::new` exercise the runtime's own deleter, run inline, and the
+//!   per-thread instance counts.
+//! * [`step`] works around a gap in loom's exploration (see there).
 //! * Outcomes that depend on the interleaving (an upgrade won or lost, `BOTH` or
 //!   `STRONG` + `WEAK`) are recorded across executions, and each model asserts that loom
 //!   reached every one of them.
