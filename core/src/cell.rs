@@ -1,8 +1,8 @@
 //! [`ObjCell<T>`]: the memory block of an object — the header at offset 0, the value after
 //! it — and its allocation and deallocation.
 
+use ::alloc::alloc::{self, Layout};
 use core::ptr::NonNull;
-use std::alloc::{self, Layout};
 
 use crate::header::{Deleter, ObjectHeader};
 

@@ -33,6 +33,7 @@
 //! `__private::loom_thread_exit()`, which does what the exit guard does. (A slots block
 //! still linked when loom drops it merges and unlinks itself.)
 
+use ::alloc::vec::Vec;
 use core::cell::Cell;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};

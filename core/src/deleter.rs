@@ -16,13 +16,9 @@
 //! * otherwise the release came from foreign code, which cannot unwind: it prints which
 //!   type panicked and aborts.
 
-use core::any::Any;
-use core::cell::Cell;
 use core::ffi::c_void;
-use core::panic::AssertUnwindSafe;
+use core::fmt;
 use core::ptr;
-use std::boxed::Box;
-use std::panic;
 
 use crate::cell::ObjCell;
 use crate::counts;
@@ -33,20 +29,116 @@ use crate::registry;
 use crate::sync::acquire;
 use crate::type_info::Object;
 
-type Payload = Box<dyn Any + Send + 'static>;
+pub(crate) use unwind::{catch, resume, Payload};
 
-/// How many Rust releases are in progress on this thread, and whether a deleter parked a
-/// panic for the innermost one. No destructor, so access is a plain TLS address.
-struct ReleaseState {
-    depth: Cell<u32>,
-    panicked: Cell<bool>,
+/// Panic propagation across the deleter, with `std`: catch, park, resume.
+#[cfg(feature = "std")]
+mod unwind {
+    use core::any::Any;
+    use core::cell::Cell;
+    use core::panic::AssertUnwindSafe;
+    use std::boxed::Box;
+    use std::panic;
+
+    /// A caught panic.
+    pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+    /// How many Rust releases are in progress on this thread, and whether a deleter parked
+    /// a panic for the innermost one. No destructor, so access is a plain TLS address.
+    struct ReleaseState {
+        depth: Cell<u32>,
+        panicked: Cell<bool>,
+    }
+
+    std::thread_local! {
+        static RELEASE: ReleaseState = const {
+            ReleaseState { depth: Cell::new(0), panicked: Cell::new(false) }
+        };
+        static PARKED: Cell<Option<Payload>> = const { Cell::new(None) };
+    }
+
+    /// Runs `f`, catching a panic.
+    #[inline(always)]
+    pub(crate) fn catch(f: impl FnOnce()) -> Result<(), Payload> {
+        panic::catch_unwind(AssertUnwindSafe(f))
+    }
+
+    /// Resumes a caught panic.
+    pub(crate) fn resume(p: Payload) -> ! {
+        panic::resume_unwind(p)
+    }
+
+    /// Parks a panic for the Rust release in progress; `false` if there is none.
+    pub(crate) fn park(payload: Payload) -> bool {
+        let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
+        if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
+            RELEASE.with(|r| r.panicked.set(true));
+            return true;
+        }
+        false
+    }
+
+    /// Brackets a deleter call made by Rust; returns a panic it parked.
+    #[inline]
+    pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
+        RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
+        call();
+        RELEASE.with(|r| {
+            r.depth.set(r.depth.get() - 1);
+            if r.panicked.get() {
+                r.panicked.set(false);
+                PARKED.with(|p| p.take())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Prints `message` and aborts the process.
+    pub(crate) fn abort(message: core::fmt::Arguments<'_>) -> ! {
+        std::eprintln!("{message}");
+        std::process::abort()
+    }
 }
 
-std::thread_local! {
-    static RELEASE: ReleaseState = const {
-        ReleaseState { depth: Cell::new(0), panicked: Cell::new(false) }
-    };
-    static PARKED: Cell<Option<Payload>> = const { Cell::new(None) };
+/// Without `std` there is no unwinding to catch (`no_std` targets abort on panic or have
+/// no unwinder here), so a panic simply propagates; nothing is parked.
+#[cfg(not(feature = "std"))]
+mod unwind {
+    /// A caught panic: none can be caught without `std`.
+    pub(crate) enum Payload {}
+
+    #[inline(always)]
+    pub(crate) fn catch(f: impl FnOnce()) -> Result<(), Payload> {
+        f();
+        Ok(())
+    }
+
+    pub(crate) fn resume(p: Payload) -> ! {
+        match p {}
+    }
+
+    pub(crate) fn park(payload: Payload) -> bool {
+        match payload {}
+    }
+
+    #[inline(always)]
+    pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
+        call();
+        None
+    }
+
+    /// Panics while panicking, which aborts, after saying why.
+    pub(crate) fn abort(message: core::fmt::Arguments<'_>) -> ! {
+        struct AbortOnDrop;
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                panic!("rcobj: aborting");
+            }
+        }
+        let _abort = AbortOnDrop;
+        panic!("{message}")
+    }
 }
 
 /// The deleter of every Rust object type `T` (monomorphised per type).
@@ -65,8 +157,7 @@ pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
             // after `drop_value` has counted the instance out and freed what `flags` say.
             // SAFETY: the caller guarantees a live cell of `T` whose strong phase has not
             // run, and (with `DELETER_WEAK`) that no one else uses the block afterwards.
-            let result =
-                panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value::<T>(cell, free) }));
+            let result = catch(|| unsafe { drop_value::<T>(cell, free) });
             if let Err(payload) = result {
                 park_or_abort(payload, T::type_info().key());
             }
@@ -157,12 +248,10 @@ pub(crate) fn is_own_deleter<T: Object>(header: &ObjectHeader) -> bool {
 #[cold]
 #[inline(never)]
 pub(crate) fn park_or_abort(payload: Payload, key: &str) {
-    let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
-    if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
-        RELEASE.with(|r| r.panicked.set(true));
+    if unwind::park(payload) {
         return;
     }
-    fatal(&format!(
+    fatal(format_args!(
         "rcobj: the destructor of a `{key}` object panicked while the object was released \
          from foreign code (or while another panic was pending); a panic cannot unwind \
          through the C deleter, aborting"
@@ -171,9 +260,8 @@ pub(crate) fn park_or_abort(payload: Payload, key: &str) {
 
 /// Prints `message` and aborts the process.
 #[cold]
-pub(crate) fn fatal(message: &str) -> ! {
-    std::eprintln!("{message}");
-    std::process::abort()
+pub(crate) fn fatal(message: fmt::Arguments<'_>) -> ! {
+    unwind::abort(message)
 }
 
 /// Aborts because a count would pass `i32::MAX`. Names the object's type.
@@ -182,7 +270,7 @@ pub(crate) fn fatal(message: &str) -> ! {
 pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
     let index = header.type_index();
     let key = registry::info_of_index(index).map_or("<foreign type>", |t| t.key());
-    fatal(&format!(
+    fatal(format_args!(
         "rcobj: {which} reference count overflow on an object of type `{key}` \
          (index {index}); aborting"
     ))
@@ -198,18 +286,8 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
     let d = unsafe { (*header).deleter() }?;
-    RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
     // SAFETY: guaranteed by the caller.
-    unsafe { d(header.cast_mut().cast(), flags) };
-    RELEASE.with(|r| {
-        r.depth.set(r.depth.get() - 1);
-        if r.panicked.get() {
-            r.panicked.set(false);
-            PARKED.with(|p| p.take())
-        } else {
-            None
-        }
-    })
+    unwind::bracket(|| unsafe { d(header.cast_mut().cast(), flags) })
 }
 
 /// Runs both phases of an object whose last reference of any kind the caller holds
@@ -237,7 +315,7 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
         // An ancestor-typed handle, or a foreign object: through the deleter pointer.
         // SAFETY: neither phase ran; the object is ours alone.
         if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
-            panic::resume_unwind(p);
+            resume(p);
         }
     }
 }
@@ -288,7 +366,7 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
     // SAFETY: we still hold the implicit weak reference.
     unsafe { release_weak(header) };
     if let Some(p) = payload {
-        panic::resume_unwind(p);
+        resume(p);
     }
 }
 

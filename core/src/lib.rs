@@ -80,10 +80,16 @@
 //! CAS loop that never resurrects a zero strong count.
 
 #![warn(missing_docs)]
+#![no_std]
+
+extern crate alloc;
+#[cfg(any(feature = "std", loom))]
+extern crate std;
 
 mod borrow;
 mod cast;
 mod cell;
+#[cfg_attr(not(any(feature = "std", loom)), path = "counts_shared.rs")]
 mod counts;
 mod deleter;
 mod header;

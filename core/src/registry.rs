@@ -20,12 +20,16 @@
 //!
 //! [`AnyObject`]: crate::AnyObject
 
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
 
 use crate::counts::{self, MAX_TYPES};
+use crate::sync::{Lock, Once};
 use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 
 /// A link-time registration, emitted by the derive. Not part of the public API.
@@ -42,18 +46,18 @@ static TABLE: [AtomicPtr<TypeInfo>; MAX_TYPES] =
 struct Tables {
     /// Every registered type by key. A runtime type's key borrows from the type itself
     /// and is removed when it is unregistered, before it can be freed.
-    by_key: HashMap<&'static str, &'static TypeInfo>,
+    by_key: BTreeMap<&'static str, &'static TypeInfo>,
     /// The next never-used slot.
     next: usize,
     /// Slots of released runtime types, reused last-in first-out.
     free: Vec<usize>,
 }
 
-static TABLES: RwLock<Option<Tables>> = RwLock::new(None);
-static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+static TABLES: Lock<Option<Tables>> = Lock::new(None);
+static INIT: Once<Result<(), String>> = Once::new();
 
 fn read_tables<R>(f: impl FnOnce(&Tables) -> R) -> R {
-    let guard = TABLES.read().unwrap_or_else(|e| e.into_inner());
+    let guard = TABLES.read();
     f(guard.as_ref().expect("registry initialised"))
 }
 
@@ -95,7 +99,7 @@ fn init_static() -> Result<(), String> {
         ));
     }
     let mut tables = Tables {
-        by_key: HashMap::with_capacity(infos.len()),
+        by_key: BTreeMap::new(),
         next: 0,
         free: Vec::new(),
     };
@@ -104,7 +108,7 @@ fn init_static() -> Result<(), String> {
         tables.next += 1;
         publish(&mut tables, slot, info);
     }
-    *TABLES.write().unwrap_or_else(|e| e.into_inner()) = Some(tables);
+    *TABLES.write() = Some(tables);
     Ok(())
 }
 
@@ -124,7 +128,7 @@ fn publish(tables: &mut Tables, slot: usize, info: &'static TypeInfo) -> i32 {
 /// or a platform where link-time collection is unavailable).
 #[cold]
 fn register_late(info: &'static TypeInfo) -> i32 {
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     // Re-check under the lock: another thread may have registered it meanwhile.
     let index = info.index.load(Ordering::Acquire);
@@ -170,7 +174,7 @@ pub(crate) fn register_runtime(
     if key == AnyObject::KEY {
         return Err(RegisterError::Duplicate(AnyObject::type_info()));
     }
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     if let Some(other) = tables.by_key.get(key) {
         return Err(RegisterError::Duplicate(other));
@@ -184,7 +188,7 @@ pub(crate) fn register_runtime(
 /// Removes a runtime type from the key table (it stays reachable by index for its live
 /// instances until it is released). Returns whether it was registered.
 pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     match tables.by_key.get(info.key()) {
         Some(t) if ptr::eq(*t, info) => {
@@ -199,7 +203,7 @@ pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
 /// remains.
 pub(crate) fn release_runtime(info: &TypeInfo) {
     let slot = (info.index() - FIRST_DYNAMIC_INDEX) as usize;
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     debug_assert!(!tables.by_key.values().any(|t| ptr::eq(*t, info)));
     TABLE[slot].store(ptr::null_mut(), Ordering::Release);

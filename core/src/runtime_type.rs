@@ -28,18 +28,19 @@
 //! (its last weak reference goes), since freeing needs the type's layout; so
 //! [`RuntimeType::live_count`] counts instances whose memory is still allocated.
 
+use ::alloc::alloc;
+use ::alloc::borrow::ToOwned;
+use ::alloc::boxed::Box;
+use ::alloc::string::String;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::offset_of;
-use core::panic::AssertUnwindSafe;
 use core::ptr;
-use std::alloc;
-use std::boxed::Box;
-use std::panic;
 
 use crate::counts::{self, TypeRc};
-use crate::deleter::park_or_abort;
+use crate::deleter::{catch, park_or_abort};
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
 use crate::registry::{self, RegisterError, TypeRef};
@@ -186,7 +187,7 @@ impl fmt::Display for RuntimeTypeError {
     }
 }
 
-impl std::error::Error for RuntimeTypeError {}
+impl core::error::Error for RuntimeTypeError {}
 
 /// The nearest static (Rust) ancestor of a runtime type, if it is not `AnyObject`.
 #[derive(Clone, Copy)]
@@ -730,7 +731,7 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         }
         if let Some(b) = base {
             // SAFETY: the value starts with a live base of that type.
-            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { (b.drop)(value) }));
+            let r = catch(|| unsafe { (b.drop)(value) });
             if let Err(p) = r {
                 park_or_abort(p, b.info.key());
             }

@@ -1,6 +1,8 @@
 //! The release paths: the unshared fast path, the inline own-deleter path, the general
 //! path through the deleter pointer (ancestor-typed handles), and panics from `Drop` on
 //! each of them. A counting allocator checks that every block is freed exactly once.
+//! (Needs the `std` feature: without it a panic cannot be caught in the deleter.)
+#![cfg(feature = "std")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
