@@ -314,7 +314,9 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
     } else {
         // An ancestor-typed handle, or a foreign object: through the deleter pointer.
         // SAFETY: neither phase ran; the object is ours alone.
-        if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
+        // The deleter gets a pointer derived from `cell`, never from the `&ObjectHeader`
+        // above, whose provenance covers the header only.
+        if let Some(p) = unsafe { call_from_rust(cell.cast(), DELETER_BOTH) } {
             resume(p);
         }
     }

@@ -310,12 +310,14 @@ impl<T: Object + Clone> Obj<T> {
             }
             // Only weak references besides us: take strong to 0 so no upgrade can succeed,
             // then move the value into a fresh object. Acquire on success for the same
-            // reason as in `try_unwrap`.
+            // reason as in `try_unwrap`. Acquire on failure too: the word we get back may
+            // say we are now alone (the weak handles went away meanwhile), and then we
+            // write in place, so their holders' last uses must happen before.
             match word.compare_exchange_weak(
                 cur,
                 cur - STRONG_ONE,
                 Ordering::Acquire,
-                Ordering::Relaxed,
+                Ordering::Acquire,
             ) {
                 Ok(_) => {
                     // SAFETY: strong is 0, the real type is `T`, and the handle read out

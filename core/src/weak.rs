@@ -2,7 +2,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
 use crate::cell::ObjCell;
 use crate::deleter::{count_overflow, release_weak};
@@ -44,8 +44,12 @@ impl<T: Object> WeakObj<T> {
     /// A weak handle to nothing: allocates nothing, never upgrades.
     pub const fn new() -> WeakObj<T> {
         WeakObj {
-            // SAFETY: `usize::MAX` is not zero. It is only compared, never dereferenced.
-            ptr: unsafe { NonNull::new_unchecked(DANGLING as *mut ObjCell<T>) },
+            // SAFETY: `usize::MAX` is not zero. It is only compared, never dereferenced, and
+            // made without provenance (not by an integer-to-pointer cast, which would make
+            // Miri give up strict provenance checking).
+            ptr: unsafe {
+                NonNull::new_unchecked(ptr::null_mut::<ObjCell<T>>().wrapping_byte_add(DANGLING))
+            },
             _marker: PhantomData,
         }
     }
