@@ -96,8 +96,12 @@ impl<T: Object> Obj<T> {
     ///
     /// For a foreign object (made by C code, tvm-ffi…) whose index no Rust type has, the
     /// descriptor of [`AnyObject`].
+    ///
+    /// The descriptor lives at least as long as the handle's borrow (a runtime-defined type
+    /// is kept alive by its instances, and freed once the last one goes); for a derived type
+    /// it is `T::type_info()`'s `'static` one.
     #[inline]
-    pub fn type_info(this: &Self) -> &'static TypeInfo {
+    pub fn type_info(this: &Self) -> &TypeInfo {
         registry::info_of_index(Obj::header(this).type_index()).unwrap_or_else(AnyObject::type_info)
     }
 

@@ -750,6 +750,9 @@ impl Obj<AnyObject> {
     /// Whether the object's real type is `ty` or one of its descendants (for runtime
     /// types and static types alike). O(1).
     pub fn is_instance_of(&self, ty: &TypeInfo) -> bool {
-        registry::info_of_index(Obj::header(self).type_index()).is_some_and(|real| real.is_a(ty))
+        // Every object, foreign ones included, is an `AnyObject` (as `is::<AnyObject>()`).
+        ty.depth() == 0
+            || registry::info_of_index(Obj::header(self).type_index())
+                .is_some_and(|real| real.is_a(ty))
     }
 }
