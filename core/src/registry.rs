@@ -386,7 +386,9 @@ impl TypeRef {
     /// let t = registry::by_key("doc.registry.as_static").unwrap();
     /// assert!(std::ptr::eq(t.as_static().unwrap(), Item::type_info()));
     ///
-    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.as_static.Dynamic").register().unwrap();
+    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.as_static.Dynamic")
+    ///     .register()
+    ///     .unwrap();
     /// assert!(registry::by_key(ty.key()).unwrap().as_static().is_none());
     /// ```
     pub fn as_static(&self) -> Option<&'static TypeInfo> {

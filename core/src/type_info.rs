@@ -289,7 +289,9 @@ impl TypeInfo {
     /// struct Circle { #[parent] shape: Shape, radius: f64 }
     ///
     /// assert!(!Circle::type_info().is_runtime());
-    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.type_info.is_runtime.Dynamic").register().unwrap();
+    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.type_info.is_runtime.Dynamic")
+    ///     .register()
+    ///     .unwrap();
     /// assert!(ty.info().is_runtime());
     /// ```
     #[inline]
