@@ -64,6 +64,29 @@ where
 
 /// `Self` is `U` or a descendant of `U`: an `Obj<Self>` converts to an `Obj<U>` by
 /// [`upcast`](Obj::upcast). Implemented for every such pair; never implement it yourself.
+///
+/// ```
+/// use rcobj::{AnyObject, IsA, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.cast.IsA.Expr")]
+/// struct Expr;
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.cast.IsA.Call")]
+/// struct Call { #[parent] expr: Expr }
+///
+/// // Accepts a handle to an `Expr` or to any descendant.
+/// fn as_expr<T: IsA<Expr> + Send + Sync>(o: Obj<T>) -> Obj<Expr> {
+///     o.upcast()
+/// }
+///
+/// let e = as_expr(Obj::new(Call { expr: Expr }));
+/// assert!(e.is::<Call>());
+/// fn is_a<T: IsA<U>, U: Object>() {}
+/// is_a::<Call, AnyObject>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not `{U}` or a descendant of it",
     label = "`{U}` is not an ancestor of `{Self}`",

@@ -120,14 +120,16 @@
 //!
 //! * the registry's own, from `register` until [`RuntimeType::unregister`];
 //! * every handle: each [`RuntimeType`] and each [`TypeRef`] that a registry lookup
-//!   returns, counted in the type's shared count;
+//!   returns, counted in the type's shared count (a runtime child type holds one to its
+//!   runtime parent);
 //! * every instance, from its creation until its memory is freed (its last weak reference
 //!   goes). These are counted like instances of Rust types, in the current thread's slot,
 //!   so creating and destroying instances writes no shared cache line.
 //!
 //! Once the last of them goes the type is released: its descriptor is freed, its index is
 //! recycled and its [`on_release`](RuntimeTypeBuilder::on_release) callback runs, on the
-//! thread that dropped the last reference. Without a stop-the-world, the per-thread
+//! thread that completes the release (the one dropping the last reference, or a thread
+//! merging its slots). Without a stop-the-world, the per-thread
 //! references are made exact by an epoch protocol (model-checked with loom): `unregister`
 //! asks every thread to merge its slot for the type, and a thread does so at its next count
 //! operation, at exit, or in [`merge_thread_counts`]. A thread that sleeps can delay the
@@ -311,6 +313,9 @@
 //! Release, and whoever takes a count to zero issues an Acquire fence before the deleter
 //! runs, so every use through another handle happens before destruction. `upgrade` is a
 //! CAS loop that never resurrects a zero strong count.
+//!
+//! Releasing an unshared object (the word reads strong 1, weak 1) skips the read-modify-write:
+//! one Acquire load decides, since any other reference would have to be made from ours.
 
 #![warn(missing_docs)]
 #![no_std]
@@ -354,6 +359,55 @@ pub use crate::weak::WeakObj;
 
 /// The derive: `#[derive(Object)]` with `#[object(key = "...", final, crate = "...")]` and
 /// `#[parent]` on the first field.
+///
+/// * `#[object(key = "...")]`: the type key, unique in the program; by default the Rust
+///   path (`module_path!()`, `::`, the struct's name).
+/// * `#[object(final)]`: no type may name this one as its parent (checked at compile time);
+///   `is`/`downcast` to it compare one index.
+/// * `#[object(crate = "path")]`: where the runtime crate is, for code generators and
+///   crates that re-export rcobj.
+/// * `#[parent]` on the first field of a `#[repr(C)]` struct: that field's type is the
+///   parent, so the object is also a valid object of the parent type.
+///
+/// Named, tuple and unit structs are accepted; enums, unions, generic structs and
+/// `repr(packed)` are rejected with an error on the offending tokens.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// struct Plain; // key: the Rust path
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.derive.Expr")]
+/// struct Expr { span: (u32, u32) }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.derive.Var", final)]
+/// struct Var { #[parent] expr: Expr, name: String }
+///
+/// assert!(Plain::type_info().key().ends_with("::Plain"));
+/// assert_eq!(Plain::type_info().key(), Plain::type_info().rust_name());
+/// assert!(Var::type_info().is_final());
+/// let e: Obj<Expr> = Obj::new(Var { expr: Expr { span: (0, 1) }, name: "x".into() }).upcast();
+/// assert_eq!(e.span, (0, 1));
+/// ```
+///
+/// A final type cannot be a parent:
+///
+/// ```compile_fail
+/// use rcobj::Object;
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.derive.final.Leaf", final)]
+/// struct Leaf;
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.derive.final.Child")]
+/// struct Child { #[parent] leaf: Leaf }
+/// ```
 pub use rcobj_macros::Object;
 
 /// Items the derive's output refers to. Not public API: may change in any release.

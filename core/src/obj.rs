@@ -48,6 +48,23 @@ pub struct Obj<T: Object> {
 }
 
 /// A handle to any object: the type-erased form of every [`Obj<T>`].
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.AnyObj.Num")]
+/// struct Num(i64);
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.AnyObj.Text")]
+/// struct Text(String);
+///
+/// let items: Vec<AnyObj> = vec![Obj::new(Num(1)).upcast(), Obj::new(Text("a".into())).upcast()];
+/// let nums: i64 = items.iter().filter_map(|o| o.downcast_ref::<Num>()).map(|n| n.0).sum();
+/// assert_eq!(nums, 1);
+/// assert_eq!(Obj::type_info(&items[1]).key(), "doc.obj.AnyObj.Text");
+/// ```
 pub type AnyObj = Obj<AnyObject>;
 
 // SAFETY: as `Arc<T>`: the value is shared between threads (needs `Sync`) and may be
@@ -125,6 +142,10 @@ impl<T: Object> Obj<T> {
     ///
     /// For a foreign object (made by C code, tvm-ffi…) whose index no Rust type has, the
     /// descriptor of [`AnyObject`].
+    ///
+    /// For an instance of a runtime-defined type the descriptor is the type's, which lives
+    /// only as long as the type does (see [`RuntimeType`](crate::RuntimeType)): do not keep
+    /// the reference past the object and the type's handles.
     ///
     /// ```
     /// use rcobj::{Obj, Object};

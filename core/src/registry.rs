@@ -261,6 +261,10 @@ impl TypeInfo {
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
     ///
+    /// An instance of a Rust type is counted until its value is dropped; an instance of a
+    /// runtime-defined type until its memory is freed (a [`WeakObj`](crate::WeakObj) keeps
+    /// it counted), since freeing needs the type.
+    ///
     /// ```
     /// use rcobj::{Obj, Object};
     ///
