@@ -195,6 +195,21 @@ pub const fn weak_of(word: u64) -> u32 {
 /// | 16 | `deleter` | `void (*)(void *self, int flags)` |
 ///
 /// Fields are private: safe code can read the counts and the type index, never write them.
+///
+/// ```
+/// use core::mem::{align_of, size_of};
+/// use rcobj::{Obj, ObjectHeader, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.header.ObjectHeader")]
+/// struct Item(u32);
+///
+/// assert_eq!((size_of::<ObjectHeader>(), align_of::<ObjectHeader>()), (24, 8));
+/// let o = Obj::new(Item(1));
+/// let h: &ObjectHeader = Obj::header(&o);
+/// assert_eq!((h.strong_count(), h.weak_count()), (1, 0));
+/// assert_eq!(h.type_index(), Item::type_info().index());
+/// ```
 #[repr(C)]
 pub struct ObjectHeader {
     combined_ref_count: AtomicU64,
