@@ -67,9 +67,9 @@
 //!
 //! ## Per-thread instance counts
 //!
-//! Creating an object adds 1, and destroying it subtracts 1, in the current thread's slot
-//! for its type — a plain load and store, never a shared cache line (the trick CPython's
-//! free-threaded build uses for heap types). [`TypeInfo::live_count`] sums the shared count
+//! With the default `std` feature, creating an object adds 1, and destroying it subtracts
+//! 1, in the current thread's slot for its type — a plain load and store, never a shared
+//! cache line (the trick CPython's free-threaded build uses for heap types). [`TypeInfo::live_count`] sums the shared count
 //! and every live thread's slot; it is exact whenever no instance of the type is being
 //! created or destroyed concurrently. A type's count is of instances whose most-derived
 //! type it is: a `Circle` counts for `Circle`, not for `Shape`.
@@ -129,11 +129,11 @@
 //! Once the last of them goes the type is released: its descriptor is freed, its index is
 //! recycled and its [`on_release`](RuntimeTypeBuilder::on_release) callback runs, on the
 //! thread that completes the release (the one dropping the last reference, or a thread
-//! merging its slots). Without a stop-the-world, the per-thread
-//! references are made exact by an epoch protocol (model-checked with loom): `unregister`
-//! asks every thread to merge its slot for the type, and a thread does so at its next count
-//! operation, at exit, or in [`merge_thread_counts`]. A thread that sleeps can delay the
-//! release; nothing makes it early.
+//! merging its slots). Without a stop-the-world, the per-thread references are made exact
+//! by an epoch protocol (model-checked with loom): `unregister` asks every thread to merge
+//! its slot for the type, and a thread does so at its next count operation, at exit, or in
+//! [`merge_thread_counts`]. A thread that sleeps can delay the release; nothing makes it
+//! early.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -172,7 +172,9 @@
 //!   type out of the signature).
 //! * C to Rust: [`AnyObj::from_raw`] (or `Obj::<T>::from_raw` for a known `T`) takes one
 //!   strong reference over. The object's deleter is called with exactly
-//!   [`DELETER_STRONG`], [`DELETER_WEAK`] or [`DELETER_BOTH`], nothing else.
+//!   [`DELETER_STRONG`], [`DELETER_WEAK`] or [`DELETER_BOTH`], nothing else; called with
+//!   `DELETER_BOTH` by a Rust release, it finds the count word at strong 0, weak 1, as a
+//!   release from C leaves it.
 //! * An object made outside rcobj (C, tvm-ffi) starts with the header and uses a type index
 //!   **below 128** — [`ANY_OBJECT_INDEX`] (64) when it has no better one. Indices from
 //!   [`FIRST_DYNAMIC_INDEX`] (128) up belong to this program's registry, and
@@ -214,17 +216,19 @@
 //!
 //! ## Features
 //!
-//! * `std` (default): per-thread instance counts, and panic propagation — a panic in a
-//!   value's `Drop` is caught inside the `extern "C"` deleter and resumed by the Rust
-//!   release that called it, after the memory is freed, as `Arc`'s drop would propagate it.
-//!   The registry uses std's locks.
+//! * `std` (default): per-thread instance counts, and panic propagation: a panic in a
+//!   value's `Drop` reaches the Rust code that released the object, after the instance is
+//!   counted out and the memory freed, as `Arc`'s drop would propagate it. Where the `Drop`
+//!   runs inside the `extern "C"` deleter, the deleter catches the panic and the Rust
+//!   release resumes it; released from foreign code, the process aborts. The registry uses
+//!   std's locks.
 //! * Without `std` the crate is `no_std` + `alloc`: every type's instance count is one
 //!   shared atomic (a relaxed read-modify-write per create and destroy), a runtime type's
 //!   references are all counted in its shared word, [`THREAD_SLOTS`] and
 //!   [`registered_threads`] are 0 and [`merge_thread_counts`] does nothing. Nothing catches
 //!   a panic: one raised by a `Drop` that runs inside the `extern "C"` deleter (a release
-//!   through an ancestor-typed handle, or from foreign code) cannot unwind out of it. The
-//!   registry uses spin locks.
+//!   through an ancestor-typed handle, or from foreign code) cannot unwind out of it, and
+//!   the process aborts. The registry uses spin locks.
 //! * `serde`: `Serialize`/`Deserialize` for the handles. [`Obj<T>`], [`UniqueObj<T>`] and
 //!   [`ObjBorrow`] serialize as `T` (through the handle's static type); deserializing an
 //!   `Obj<T>` allocates a new object; a [`WeakObj<T>`] is written as `Option<T>` and read
@@ -249,8 +253,9 @@
 //!   thread's first object.
 //! * [`RuntimeTypeBuilder::register`] allocates the type (its key, its ancestors table, its
 //!   descriptor and reference state, the `on_release` closure) and its registry entries;
-//!   each instance is one allocation, like `Obj::new`'s. All of it is freed when the type is
-//!   released.
+//!   [`RuntimeType::unregister`] records the pending merge (a small allocation); each
+//!   instance is one allocation, like `Obj::new`'s. The type's own allocations are freed
+//!   when it is released.
 //!
 //! ```
 //! use std::alloc::{GlobalAlloc, Layout, System};
