@@ -218,7 +218,8 @@
 //!
 //! * `std` (default): per-thread instance counts, and panic propagation: a panic in a
 //!   value's `Drop` reaches the Rust code that released the object, after the instance is
-//!   counted out and the memory freed, as `Arc`'s drop would propagate it. Where the `Drop`
+//!   counted out (and the memory freed, unless a weak reference keeps it), as `Arc`'s drop
+//!   would propagate it. Where the `Drop`
 //!   runs inside the `extern "C"` deleter, the deleter catches the panic and the Rust
 //!   release resumes it; released from foreign code, the process aborts. The registry uses
 //!   std's locks.
@@ -301,9 +302,11 @@
 //! * Its objects still cross the boundary safely as raw headers ([`Obj::into_raw`], then
 //!   [`AnyObj::from_raw`] in the host): each carries its deleter, so the host can clone,
 //!   hold and drop them as [`AnyObj`].
-//! * The host must not ask them about their type: `is`, `downcast`, `downcast_ref` and
-//!   `type_info` would look the plugin's index up in the host's table, where it may belong
-//!   to an unrelated type. Ask the plugin, through its own C-ABI functions.
+//! * The host must never ask them about their type: `is`, `downcast`, `downcast_ref`,
+//!   `type_info` and `is_instance_of` would look the plugin's index up in the host's table,
+//!   where it may belong to an unrelated type, and a wrong downcast is undefined behaviour.
+//!   This is part of [`Obj::from_raw`]'s safety contract. Ask the plugin instead, through
+//!   its own C-ABI functions.
 //! * Releasing such an object runs the plugin's code, so unload the library only once the
 //!   plugin reports (from its own registry, with [`TypeInfo::live_count`]) that none of its
 //!   instances is alive, and no weak handle to one is left.

@@ -494,7 +494,10 @@ impl<T: Object> Obj<T> {
     /// [`downcast_ref`](Obj::downcast_ref) and [`type_info`](Obj::type_info): it must be
     /// the index this program's registry gave the object's real type, or, for an object
     /// made outside rcobj, an index below [`FIRST_DYNAMIC_INDEX`](crate::FIRST_DYNAMIC_INDEX)
-    /// (such as [`ANY_OBJECT_INDEX`](crate::ANY_OBJECT_INDEX)).
+    /// (such as [`ANY_OBJECT_INDEX`](crate::ANY_OBJECT_INDEX)). An object from a plugin's
+    /// own copy of rcobj carries an index of that plugin's registry: its handle may be
+    /// cloned, sent and dropped, but must never be asked about its type (see the crate
+    /// docs, "Plugins loaded with `dlopen`").
     ///
     /// # Examples
     ///
