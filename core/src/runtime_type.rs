@@ -1047,6 +1047,11 @@ impl Obj<AnyObject> {
     /// Whether the object's real type is `ty` or one of its descendants (for runtime
     /// types and static types alike). O(1).
     ///
+    /// An object whose type index the registry does not know (a foreign object with an
+    /// index other than [`ANY_OBJECT_INDEX`](crate::ANY_OBJECT_INDEX)) is an instance of
+    /// nothing here, not even of [`AnyObject`], though [`is::<AnyObject>()`](Obj::is) is
+    /// true for every object.
+    ///
     /// ```
     /// use rcobj::{AnyObj, AnyObject, Obj, Object, RuntimeTypeBuilder};
     ///
