@@ -93,7 +93,7 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
     ///
     /// let leaf = Obj::new(Leaf(2));
     /// fn first<'a>(b: ObjBorrow<'a, Leaf>) -> &'a u8 {
-    ///     &b.get().0 // outlives `b` itself, not the borrowed `Obj`
+    ///     &b.get().0 // lives as long as the borrowed `Obj`, not just as `b`
     /// }
     /// assert_eq!(*first(Obj::borrow(&leaf)), 2);
     /// ```

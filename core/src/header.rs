@@ -16,15 +16,19 @@ use crate::sync::{AtomicU64, Ordering};
 /// or [`DELETER_BOTH`] and the address of the object (its header).
 ///
 /// ```
-/// use rcobj::{Deleter, Obj, Object};
+/// use rcobj::{Deleter, Obj, Object, DELETER_BOTH};
 ///
 /// #[derive(Object)]
 /// #[object(key = "doc.header.Deleter")]
 /// struct Item;
 ///
-/// let d: Deleter = rcobj::deleter::<Item>; // what `Obj::new::<Item>` stores
-/// let o = Obj::new(Item);
-/// assert!(Obj::header(&o).deleter().is_some());
+/// let raw = Obj::into_raw(Obj::new(Item));
+/// // SAFETY: `raw` is a live object (we own its only reference).
+/// let d: Deleter = unsafe { (*raw).deleter() }.unwrap();
+/// // What C does with the last reference: one call with both phases.
+/// // SAFETY: no other reference exists; neither phase ran.
+/// unsafe { d(raw.cast(), DELETER_BOTH) };
+/// assert_eq!(Item::type_info().live_count(), 0);
 /// ```
 pub type Deleter = unsafe extern "C" fn(*mut c_void, i32);
 

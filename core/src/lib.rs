@@ -69,10 +69,11 @@
 //!
 //! With the default `std` feature, creating an object adds 1, and destroying it subtracts
 //! 1, in the current thread's slot for its type — a plain load and store, never a shared
-//! cache line (the trick CPython's free-threaded build uses for heap types). [`TypeInfo::live_count`] sums the shared count
-//! and every live thread's slot; it is exact whenever no instance of the type is being
-//! created or destroyed concurrently. A type's count is of instances whose most-derived
-//! type it is: a `Circle` counts for `Circle`, not for `Shape`.
+//! cache line (the trick CPython's free-threaded build uses for heap types).
+//! [`TypeInfo::live_count`] sums the shared count and every live thread's slot; it is
+//! exact whenever no instance of the type is being created or destroyed concurrently. A
+//! type's count is of instances whose most-derived type it is: a `Circle` counts for
+//! `Circle`, not for `Shape`.
 //!
 //! A thread's slots are merged into the shared counts when it exits (or when it calls
 //! [`merge_thread_counts`]); an object dropped while thread-locals are being torn down

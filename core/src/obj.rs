@@ -60,7 +60,10 @@ pub struct Obj<T: Object> {
 /// #[object(key = "doc.obj.AnyObj.Text")]
 /// struct Text(String);
 ///
-/// let items: Vec<AnyObj> = vec![Obj::new(Num(1)).upcast(), Obj::new(Text("a".into())).upcast()];
+/// let items: Vec<AnyObj> = vec![
+///     Obj::new(Num(1)).upcast(),
+///     Obj::new(Text("a".into())).upcast(),
+/// ];
 /// let nums: i64 = items.iter().filter_map(|o| o.downcast_ref::<Num>()).map(|n| n.0).sum();
 /// assert_eq!(nums, 1);
 /// assert_eq!(Obj::type_info(&items[1]).key(), "doc.obj.AnyObj.Text");
