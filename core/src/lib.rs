@@ -62,8 +62,9 @@
 //!
 //! Each derived type has a static [`TypeInfo`]: key, index, depth, ancestors. A child names
 //! its parent as its first field with `#[parent]`; [`Obj::upcast`] to any ancestor is a
-//! pointer cast checked at compile time, [`Obj::is`] and [`Obj::downcast`] are O(1) checks
-//! at run time. Every linked type is in the [`registry`] before its first instance exists.
+//! pointer cast checked at compile time (through [`IsA`]), [`Obj::is`], [`Obj::downcast`]
+//! and [`Obj::downcast_ref`] are O(1) checks at run time. Every linked type is in the
+//! [`registry`] before its first instance exists.
 //!
 //! ## Per-thread instance counts
 //!
