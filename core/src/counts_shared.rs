@@ -8,8 +8,16 @@ use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering, Ordering::R
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+///
+/// ```
+/// assert_eq!(rcobj::MAX_TYPES, 4096);
+/// ```
 pub const MAX_TYPES: usize = 4096;
 /// How many of those have a per-thread slot: none without `std`.
+///
+/// ```
+/// assert_eq!(rcobj::THREAD_SLOTS, 0);
+/// ```
 pub const THREAD_SLOTS: usize = 0;
 
 /// The shared counts, indexed by `type_index - FIRST_DYNAMIC_INDEX`.
@@ -34,11 +42,27 @@ pub(crate) fn live(index: i32) -> i64 {
 }
 
 /// The number of threads with per-thread slots: none without `std`.
+///
+/// ```
+/// assert_eq!(rcobj::registered_threads(), 0);
+/// ```
 pub fn registered_threads() -> usize {
     0
 }
 
 /// Nothing to merge without per-thread slots.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.counts_shared.merge_thread_counts")]
+/// struct Item;
+///
+/// let o = Obj::new(Item);
+/// rcobj::merge_thread_counts(); // nothing to do
+/// assert_eq!(Item::type_info().live_count(), 1);
+/// ```
 pub fn merge_thread_counts() {}
 
 /// The offset added to a runtime type's count (as in `counts.rs`).

@@ -143,11 +143,35 @@ mod unwind {
 
 /// The deleter of every Rust object type `T` (monomorphised per type).
 ///
+/// [`Obj::new`](crate::Obj::new) and [`UniqueObj::new`](crate::UniqueObj::new) store it
+/// in the header. With [`DELETER_STRONG`] it drops the value and counts the instance out,
+/// with [`DELETER_WEAK`] it frees the block, with [`DELETER_BOTH`] it does both. A panic in
+/// `T`'s `Drop` never unwinds out of it: with `std` it is caught, the phase is finished,
+/// and the panic is resumed by the Rust release that called the deleter, or the process
+/// aborts if the call came from foreign code.
+///
 /// # Safety
 ///
 /// `obj` is the header address of a live `ObjCell<T>` allocated by this crate, and `flags`
 /// is a phase that has not run yet: `DELETER_STRONG` once, then `DELETER_WEAK` once, or
 /// `DELETER_BOTH` once.
+///
+/// # Examples
+///
+/// ```
+/// use rcobj::{Obj, Object, DELETER_BOTH};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.deleter.deleter")]
+/// struct Item(String);
+///
+/// let raw = Obj::into_raw(Obj::new(Item("x".into())));
+/// assert_eq!(Item::type_info().live_count(), 1);
+/// // What a foreign release of the last reference does.
+/// // SAFETY: `raw` owns the only reference to a live `Item`; both phases run once, here.
+/// unsafe { rcobj::deleter::<Item>(raw.cast(), DELETER_BOTH) };
+/// assert_eq!(Item::type_info().live_count(), 0);
+/// ```
 pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
     let cell = obj.cast::<ObjCell<T>>();
     if flags & DELETER_STRONG != 0 {

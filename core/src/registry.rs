@@ -215,6 +215,18 @@ impl TypeInfo {
     ///
     /// One relaxed load once the registry is initialised; the first call in the program
     /// assigns every linked type its index.
+    ///
+    /// ```
+    /// use rcobj::{registry, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.index")]
+    /// struct Item;
+    ///
+    /// let index = Item::type_info().index();
+    /// assert!(index >= rcobj::FIRST_DYNAMIC_INDEX);
+    /// assert_eq!(registry::by_index(index).unwrap().key(), "doc.registry.index");
+    /// ```
     #[inline(always)]
     pub fn index(&self) -> i32 {
         // Relaxed: the index is a plain number; whoever needs the descriptor behind it goes
@@ -248,6 +260,31 @@ impl TypeInfo {
     ///
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
+    ///
+    /// An instance of a Rust type is counted until its value is dropped; an instance of a
+    /// runtime-defined type until its memory is freed (a [`WeakObj`](crate::WeakObj) keeps
+    /// it counted), since freeing needs the type.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.live_count.Shape")]
+    /// struct Shape;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.registry.live_count.Circle")]
+    /// struct Circle { #[parent] shape: Shape }
+    ///
+    /// let c = Obj::new(Circle { shape: Shape });
+    /// let s = Obj::new(Shape);
+    /// let t = std::thread::spawn(|| Obj::new(Shape)).join().unwrap();
+    /// assert_eq!(Circle::type_info().live_count(), 1);
+    /// assert_eq!(Shape::type_info().live_count(), 2); // the `Circle` counts for `Circle` only
+    /// drop((c, s, t));
+    /// assert_eq!(Shape::type_info().live_count(), 0);
+    /// ```
     pub fn live_count(&self) -> usize {
         let live = if self.rc.is_null() {
             counts::live(self.index())
@@ -289,6 +326,25 @@ pub(crate) fn info_of_index(index: i32) -> Option<&'static TypeInfo> {
 
 /// A registered type: a static type's `&'static TypeInfo`, or a counted reference to a
 /// runtime-defined type that keeps it alive. Derefs to [`TypeInfo`].
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.TypeRef")]
+/// struct Item;
+///
+/// let t: rcobj::TypeRef = registry::by_key("doc.registry.TypeRef").unwrap();
+/// assert_eq!(t.depth(), 1); // derefs to `TypeInfo`
+/// assert!(t == *Item::type_info());
+///
+/// // A runtime type lives while a `TypeRef` to it does.
+/// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.TypeRef.Dynamic").register().unwrap();
+/// let r = registry::by_key("doc.registry.TypeRef.Dynamic").unwrap();
+/// assert!(ty.unregister());
+/// drop(ty);
+/// assert_eq!(r.key(), "doc.registry.TypeRef.Dynamic"); // still alive through `r`
+/// ```
 pub struct TypeRef {
     info: ptr::NonNull<TypeInfo>,
 }
@@ -323,6 +379,22 @@ impl TypeRef {
     }
 
     /// The descriptor with a `'static` lifetime, if this is a static (derived) type.
+    ///
+    /// ```
+    /// use rcobj::{registry, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.as_static")]
+    /// struct Item;
+    ///
+    /// let t = registry::by_key("doc.registry.as_static").unwrap();
+    /// assert!(std::ptr::eq(t.as_static().unwrap(), Item::type_info()));
+    ///
+    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.as_static.Dynamic")
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(registry::by_key(ty.key()).unwrap().as_static().is_none());
+    /// ```
     pub fn as_static(&self) -> Option<&'static TypeInfo> {
         if self.is_runtime() {
             None
@@ -374,6 +446,19 @@ impl PartialEq<TypeInfo> for TypeRef {
 
 /// The type registered under `key`, if any: every derived type linked into the program,
 /// and every runtime-defined type not yet unregistered.
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.by_key")]
+/// struct Item;
+///
+/// // Found before its first instance exists.
+/// let t = registry::by_key("doc.registry.by_key").unwrap();
+/// assert!(t == *Item::type_info());
+/// assert!(registry::by_key("doc.registry.by_key.missing").is_none());
+/// ```
 pub fn by_key(key: &str) -> Option<TypeRef> {
     if key == AnyObject::KEY {
         return Some(TypeRef::from_static(AnyObject::type_info()));
@@ -389,6 +474,19 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
 }
 
 /// The registered type with index `index`, if any.
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.by_index")]
+/// struct Item;
+///
+/// let t = registry::by_index(Item::type_info().index()).unwrap();
+/// assert_eq!(t.key(), "doc.registry.by_index");
+/// assert_eq!(registry::by_index(rcobj::ANY_OBJECT_INDEX).unwrap().key(), "rcobj.Object");
+/// assert!(registry::by_index(0).is_none());
+/// ```
 pub fn by_index(index: i32) -> Option<TypeRef> {
     ensure_init();
     if index == ANY_OBJECT_INDEX {
@@ -407,6 +505,19 @@ pub fn by_index(index: i32) -> Option<TypeRef> {
 /// Every registered type, ordered by index ([`AnyObject`] first).
 ///
 /// [`AnyObject`]: crate::AnyObject
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.all")]
+/// struct Item;
+///
+/// let types = registry::all();
+/// assert_eq!(types[0].key(), "rcobj.Object");
+/// assert!(types.iter().any(|t| t.key() == "doc.registry.all"));
+/// assert!(types.windows(2).all(|w| w[0].index() < w[1].index()));
+/// ```
 pub fn all() -> Vec<TypeRef> {
     ensure_init();
     let mut out = vec![TypeRef::from_static(AnyObject::type_info())];
