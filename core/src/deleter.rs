@@ -194,6 +194,8 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 /// # Safety
 ///
 /// As for the deleter: `header` is live and `flags` names a phase that has not run.
+/// `header` must carry the provenance of the whole block (derived from the cell pointer,
+/// not from a `&ObjectHeader`), since the deleter drops the value and may free it.
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
@@ -236,7 +238,9 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
     } else {
         // An ancestor-typed handle, or a foreign object: through the deleter pointer.
         // SAFETY: neither phase ran; the object is ours alone.
-        if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
+        // The deleter gets a pointer derived from `cell`, never from the `&ObjectHeader`
+        // above, whose provenance covers the header only.
+        if let Some(p) = unsafe { call_from_rust(cell.cast(), DELETER_BOTH) } {
             panic::resume_unwind(p);
         }
     }
@@ -254,7 +258,9 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
 pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: u64) {
     // SAFETY: the object is live until the weak phase runs, which only we can trigger now.
     let h = unsafe { &(*cell).header };
-    let header: *const ObjectHeader = h;
+    // The pointer handed to deleters, derived from `cell` so that it may reach the value
+    // and free the block (a pointer from `h` covers the header only).
+    let header: *const ObjectHeader = cell.cast_const().cast();
     // Acquire: pairs with the Release decrement of every other strong handle, so their
     // uses of the value happen before the destructor.
     acquire!(h.word());
@@ -294,7 +300,8 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
 ///
 /// # Safety
 ///
-/// The caller owns one weak reference (external, or the implicit one) to a live header.
+/// The caller owns one weak reference (external, or the implicit one) to a live header;
+/// `header` carries the provenance of the whole block (it may be freed through it).
 #[inline]
 pub(crate) unsafe fn release_weak(header: *const ObjectHeader) {
     // SAFETY: our weak reference keeps the header alive until the decrement below.

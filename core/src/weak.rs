@@ -145,8 +145,10 @@ impl<T: Object> Clone for WeakObj<T> {
 impl<T: Object> Drop for WeakObj<T> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(h) = self.header() {
-            let h: *const ObjectHeader = h;
+        if self.header().is_some() {
+            // Derived from the block pointer, not from `header()`'s reference: the deleter
+            // may free the whole block through it.
+            let h: *const ObjectHeader = self.ptr.as_ptr().cast_const().cast();
             // SAFETY: we own one weak reference to a live header.
             unsafe { release_weak(h) };
         }
