@@ -113,6 +113,22 @@ fn model_drop_fp2(w: &AtomicU64) {
     model_drop_rmw(w);
 }
 
+/// Not a valid release for the packed word (it tests the whole word, as `Arc` tests its
+/// own strong count): isolates what `lock inc`/`lock dec` with a branch on the flags
+/// would cost in place of `lock xadd` and a compare of the low half.
+fn model_clone_flags(n: u64) -> f64 {
+    let w = Box::new(AtomicU64::new(BOTH_ONE));
+    time(n, || {
+        let w = black_box(&w);
+        if (w.fetch_add(1, Relaxed) as i64) < 0 {
+            model_overflow();
+        }
+        let w = black_box(w);
+        if w.fetch_sub(1, Release) == 1 {
+            model_last(w);
+        }
+    })
+}
 fn model_clone_rmw(n: u64) -> f64 {
     let w = Box::new(AtomicU64::new(BOTH_ONE));
     time(n, || {
@@ -229,6 +245,7 @@ fn main() {
         &[
             ("rmw-only", model_clone_rmw),
             ("load+rmw", model_clone_fp2),
+            ("flags", model_clone_flags),
             ("Arc", clone_arc),
         ],
         &["rmw-only", "Arc"],
