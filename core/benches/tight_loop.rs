@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rcobj::{Obj, Object};
+use rcobj::{AnyObj, Obj, Object};
 
 #[derive(Object, Clone, Copy)]
 #[object(key = "bench.tight.V16")]
@@ -46,6 +46,14 @@ fn time(iters: u64, mut f: impl FnMut()) -> f64 {
 
 fn create_rcobj(n: u64) -> f64 {
     time(n, || drop(black_box(Obj::new(black_box(V)))))
+}
+/// The same object released through an `AnyObj`: the deleter is called through the
+/// pointer, inside the thread-local bracket that lets a panic reach the Rust caller.
+fn create_rcobj_any(n: u64) -> f64 {
+    time(n, || {
+        let any: AnyObj = Obj::new(black_box(V)).upcast();
+        drop(black_box(any))
+    })
 }
 fn create_arc(n: u64) -> f64 {
     time(n, || drop(black_box(Arc::new(black_box(P)))))
@@ -221,6 +229,7 @@ fn main() {
         "create+drop of a 16-byte value",
         &[
             ("rcobj", create_rcobj),
+            ("rcobj-any", create_rcobj_any),
             ("Arc", create_arc),
             ("triomphe", create_triomphe),
             ("Box", create_box),

@@ -15,6 +15,16 @@
 //!   as `Arc`'s drop would propagate it;
 //! * otherwise the release came from foreign code, which cannot unwind: it prints which
 //!   type panicked and aborts.
+//!
+//! # The inline path
+//!
+//! Most Rust releases never call through the pointer: when the header's deleter is
+//! `deleter::<T>` for the handle's static type `T` ([`is_own_deleter`]), the release runs
+//! the deleter's body ([`drop_value`]) inline. A panic in `T::drop` then unwinds straight
+//! to the Rust caller (a guard counts the instance out and frees the block on the way), so
+//! that path needs neither `catch_unwind` nor the thread-local bracket of
+//! [`call_from_rust`]. Ancestor-typed handles (`Obj<Parent>`, `AnyObj`) and foreign
+//! objects keep the call through the pointer and the bracket.
 
 use core::any::Any;
 use core::cell::Cell;
