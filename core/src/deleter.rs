@@ -15,6 +15,16 @@
 //!   as `Arc`'s drop would propagate it;
 //! * otherwise the release came from foreign code, which cannot unwind: it prints which
 //!   type panicked and aborts.
+//!
+//! # The inline path
+//!
+//! Most Rust releases never call through the pointer: when the header's deleter is
+//! `deleter::<T>` for the handle's static type `T` ([`is_own_deleter`]), the release runs
+//! the deleter's body ([`drop_value`]) inline. A panic in `T::drop` then unwinds straight
+//! to the Rust caller (a guard counts the instance out and frees the block on the way), so
+//! that path needs neither `catch_unwind` nor the thread-local bracket of
+//! [`call_from_rust`]. Ancestor-typed handles (`Obj<Parent>`, `AnyObj`) and foreign
+//! objects keep the call through the pointer and the bracket.
 
 use core::ffi::c_void;
 use core::fmt;
@@ -23,10 +33,11 @@ use core::ptr;
 use crate::cell::ObjCell;
 use crate::counts;
 use crate::header::{
-    strong_of, weak_of, Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
+    strong_of, weak_of, Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG,
+    DELETER_WEAK, WEAK_ONE,
 };
 use crate::registry;
-use crate::sync::acquire;
+use crate::sync::{acquire, Ordering};
 use crate::type_info::Object;
 
 pub(crate) use unwind::{catch, resume, Payload};
@@ -306,6 +317,8 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 /// # Safety
 ///
 /// As for the deleter: `header` is live and `flags` names a phase that has not run.
+/// `header` must carry the provenance of the whole block (derived from the cell pointer,
+/// not from a `&ObjectHeader`), since the deleter drops the value and may free it.
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
@@ -336,7 +349,11 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
         // by this crate; neither phase ran and no one else holds a reference.
         unsafe { drop_value::<T>(cell, true) };
     } else {
-        // An ancestor-typed handle, or a foreign object: through the deleter pointer.
+        // An ancestor-typed handle, or a foreign object: through the deleter pointer. That
+        // deleter sees the word a decrementing release leaves before a BOTH call (strong 0,
+        // weak 1), also after the unshared release, which did not write it. A plain store:
+        // no other reference exists.
+        header.word().store(WEAK_ONE, Ordering::Relaxed);
         // SAFETY: neither phase ran; the object is ours alone.
         // The deleter gets a pointer derived from `cell`, never from the `&ObjectHeader`
         // above, whose provenance covers the header only.
@@ -400,7 +417,8 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
 ///
 /// # Safety
 ///
-/// The caller owns one weak reference (external, or the implicit one) to a live header.
+/// The caller owns one weak reference (external, or the implicit one) to a live header;
+/// `header` carries the provenance of the whole block (it may be freed through it).
 #[inline]
 pub(crate) unsafe fn release_weak(header: *const ObjectHeader) {
     // SAFETY: our weak reference keeps the header alive until the decrement below.

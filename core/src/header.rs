@@ -273,17 +273,27 @@ impl ObjectHeader {
         type_index: i32,
         deleter: Option<Deleter>,
     ) {
-        let [a, b, c, d] = type_index.to_ne_bytes();
-        // `type_index` then `_padding` (0), in memory order on any endianness.
-        let index_and_padding = u64::from_ne_bytes([a, b, c, d, 0, 0, 0, 0]);
-        // SAFETY: `dst` is valid and aligned (caller); `type_index` and `_padding` are
-        // the 8 bytes at offset 8 (asserted above), so `dst` as `*mut u64` plus one is
-        // an aligned, in-bounds place for both; the bytes written are a valid `i32` and
-        // a valid `u32`.
+        // SAFETY: `dst` is valid for writes and aligned (caller).
         unsafe {
             ptr::addr_of_mut!((*dst).combined_ref_count).write(AtomicU64::new(BOTH_ONE));
-            dst.cast::<u64>().add(1).write(index_and_padding);
             ptr::addr_of_mut!((*dst).deleter).write(deleter);
+        }
+        #[cfg(not(loom))]
+        {
+            let [a, b, c, d] = type_index.to_ne_bytes();
+            // `type_index` then `_padding` (0), in memory order on any endianness.
+            let index_and_padding = u64::from_ne_bytes([a, b, c, d, 0, 0, 0, 0]);
+            // SAFETY: `type_index` and `_padding` are the 8 bytes at offset 8 (asserted
+            // above), so `dst` as `*mut u64` plus one is an aligned, in-bounds place for
+            // both; the bytes written are a valid `i32` and a valid `u32`.
+            unsafe { dst.cast::<u64>().add(1).write(index_and_padding) };
+        }
+        // Under loom the count word is loom's larger atomic and the offsets differ.
+        #[cfg(loom)]
+        // SAFETY: as above, field by field.
+        unsafe {
+            ptr::addr_of_mut!((*dst).type_index).write(type_index);
+            ptr::addr_of_mut!((*dst)._padding).write(0);
         }
     }
 

@@ -321,7 +321,9 @@
 //!
 //! Increments are relaxed (a new reference is made from an existing one). Decrements are
 //! Release, and whoever takes a count to zero issues an Acquire fence before the deleter
-//! runs, so every use through another handle happens before destruction. `upgrade` is a
+//! runs, so every use through another handle happens before destruction. A handle that
+//! finds the word at strong 1 + weak 1 with an Acquire load holds the only reference of
+//! any kind, and releases the object without any read-modify-write. `upgrade` is a
 //! CAS loop that never resurrects a zero strong count.
 //!
 //! Releasing an unshared object (the word reads strong 1, weak 1) skips the read-modify-write:

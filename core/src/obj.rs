@@ -12,10 +12,8 @@ use core::ptr::{self, NonNull};
 use crate::borrow::ObjBorrow;
 use crate::cell::ObjCell;
 use crate::counts;
-use crate::deleter::{
-    count_overflow, drop_value, is_own_deleter, release_both, release_last_strong, release_weak,
-};
-use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE, WEAK_ONE};
+use crate::deleter::{count_overflow, release_both, release_last_strong, release_weak};
+use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE};
 use crate::registry;
 use crate::sync::{acquire, Ordering};
 use crate::type_info::{AnyObject, Object, TypeInfo};
@@ -672,19 +670,11 @@ impl<T: Object> Drop for Obj<T> {
         // their uses of the value happen before the destructor. No one can change the word
         // after we read BOTH_ONE: every other reference would have to be made from ours.
         if header.word().load(Ordering::Acquire) == BOTH_ONE {
-            if is_own_deleter::<T>(header) {
-                // SAFETY: ours is the only reference (see above), and the deleter is
-                // `deleter::<T>`, so the block is an `ObjCell<T>` of ours.
-                unsafe { drop_value::<T>(self.ptr.as_ptr(), true) };
-            } else {
-                // Another deleter (a descendant's, or foreign code's) sees the word a
-                // decrementing release leaves before a BOTH call: strong 0, weak 1. A plain
-                // store: no other reference exists.
-                header.word().store(WEAK_ONE, Ordering::Relaxed);
-                // SAFETY: ours is the only reference (see above); the real type is `T` or
-                // a descendant.
-                unsafe { release_both::<T>(self.ptr.as_ptr()) };
-            }
+            // Out of line (as `Arc::drop_slow`), so that `drop` stays a load, an RMW and
+            // two branches wherever it is inlined.
+            // SAFETY: ours is the only reference (see above); the real type is `T` or
+            // a descendant.
+            unsafe { release_both::<T>(self.ptr.as_ptr()) };
             return;
         }
         let old = header.dec_strong();

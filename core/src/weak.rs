@@ -221,9 +221,11 @@ impl<T: Object> Drop for WeakObj<T> {
     #[inline]
     fn drop(&mut self) {
         if self.header().is_some() {
-            // SAFETY: we own one weak reference to a live header. The pointer is the
-            // handle's own, which may free the whole block.
-            unsafe { release_weak(self.ptr.as_ptr().cast()) };
+            // Derived from the block pointer, not from `header()`'s reference: the deleter
+            // may free the whole block through it.
+            let h: *const ObjectHeader = self.ptr.as_ptr().cast_const().cast();
+            // SAFETY: we own one weak reference to a live header.
+            unsafe { release_weak(h) };
         }
     }
 }
