@@ -333,7 +333,7 @@
 #![no_std]
 
 extern crate alloc;
-#[cfg(any(feature = "std", loom))]
+#[cfg(any(feature = "std", loom, test))]
 extern crate std;
 
 mod borrow;
