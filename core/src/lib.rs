@@ -90,16 +90,17 @@
 //! struct Counted(u32);
 //!
 //! let here = Obj::new(Counted(0));
-//! std::thread::spawn(|| {
-//!     let there = Obj::new(Counted(1));
+//! let there = std::thread::spawn(|| {
+//!     let there = Obj::new(Counted(1)); // counted in that thread's slot...
 //!     assert_eq!(Counted::type_info().live_count(), 2);
-//!     std::mem::forget(there); // counted in that thread's slot, merged when it exits
+//!     there
 //! })
 //! .join()
-//! .unwrap();
+//! .unwrap(); // ...merged into the shared count when the thread exited
 //! assert_eq!(Counted::type_info().live_count(), 2);
 //! drop(here);
-//! assert_eq!(Counted::type_info().live_count(), 1);
+//! drop(there); // counted out in this thread's slot
+//! assert_eq!(Counted::type_info().live_count(), 0);
 //! ```
 //!
 //! ## Runtime-defined types
