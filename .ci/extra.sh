@@ -14,3 +14,7 @@ for file in examples/examples/*.rs; do
 done
 
 cargo test -p rcobj --features serde
+
+# `no_std` + `alloc`: the runtime builds and its own tests pass without the `std` feature.
+cargo clippy -p rcobj --no-default-features -- -D warnings
+cargo test -p rcobj --no-default-features

@@ -2,7 +2,7 @@
 //!
 //! The head-to-head groups (create+drop, clone+drop, downgrade+drop, upgrade+drop, `is`)
 //! run every contender once per round, contenders alternating, for `RCOBJ_BENCH_ROUNDS`
-//! rounds (default 3), so that `core/benches/report.py` can quote medians of per-round
+//! rounds (default 5), so that `core/benches/report.py` can quote medians of per-round
 //! ratios. See `BENCHMARKS.md`.
 
 #![allow(dead_code, missing_docs)]
@@ -84,7 +84,7 @@ fn rounds() -> usize {
     std::env::var("RCOBJ_BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3)
+        .unwrap_or(5)
 }
 
 const V: V16 = V16 { a: 1, b: 2 };
@@ -375,9 +375,9 @@ fn live_count(c: &mut Criterion) {
 
 fn config() -> Criterion {
     Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(1))
-        .sample_size(40)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(700))
+        .sample_size(30)
 }
 
 criterion_group! {

@@ -42,7 +42,8 @@ BASELINES = {
     "upgrade_drop": ["Arc"],
 }
 
-print("| group | contender | median ns (median over rounds) | ratios (median of per-round ratios) |")
+print("| group | contender | median ns (median over rounds) "
+      "| ratio: median of per-round ratios (min–max over rounds) |")
 print("|---|---|---|---|")
 for group, by_round in sorted(rounds.items()):
     names = sorted({c for r in by_round.values() for c in r})
@@ -54,14 +55,16 @@ for group, by_round in sorted(rounds.items()):
             if name.endswith("_rcobj_is"):
                 base = name.replace("_rcobj_is", "_any_is")
                 rs = [r[name] / r[base] for r in by_round.values() if name in r and base in r]
-                ratios.append(f"{statistics.median(rs):.3f} vs dyn Any")
+                ratios.append(f"{statistics.median(rs):.3f} vs dyn Any "
+                              f"({min(rs):.2f}–{max(rs):.2f})")
         else:
             for base in BASELINES.get(group, []):
                 if base == name:
                     continue
                 rs = [r[name] / r[base] for r in by_round.values() if name in r and base in r]
                 if rs:
-                    ratios.append(f"{statistics.median(rs):.3f} vs {base}")
+                    ratios.append(f"{statistics.median(rs):.3f} vs {base} "
+                                  f"({min(rs):.2f}–{max(rs):.2f})")
         print(f"| {group} | {name} | {ns:.2f} | {', '.join(ratios)} |")
 for group, by_name in sorted(single.items()):
     for name, ns in sorted(by_name.items()):

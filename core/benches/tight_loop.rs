@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rcobj::{Obj, Object};
+use rcobj::{AnyObj, Obj, Object};
 
 #[derive(Object, Clone, Copy)]
 #[object(key = "bench.tight.V16")]
@@ -46,6 +46,14 @@ fn time(iters: u64, mut f: impl FnMut()) -> f64 {
 
 fn create_rcobj(n: u64) -> f64 {
     time(n, || drop(black_box(Obj::new(black_box(V)))))
+}
+/// The same object released through an `AnyObj`: the deleter is called through the
+/// pointer, inside the thread-local bracket that lets a panic reach the Rust caller.
+fn create_rcobj_any(n: u64) -> f64 {
+    time(n, || {
+        let any: AnyObj = Obj::new(black_box(V)).upcast();
+        drop(black_box(any))
+    })
 }
 fn create_arc(n: u64) -> f64 {
     time(n, || drop(black_box(Arc::new(black_box(P)))))
@@ -113,6 +121,22 @@ fn model_drop_fp2(w: &AtomicU64) {
     model_drop_rmw(w);
 }
 
+/// Not a valid release for the packed word (it tests the whole word, as `Arc` tests its
+/// own strong count): isolates what `lock inc`/`lock dec` with a branch on the flags
+/// would cost in place of `lock xadd` and a compare of the low half.
+fn model_clone_flags(n: u64) -> f64 {
+    let w = Box::new(AtomicU64::new(BOTH_ONE));
+    time(n, || {
+        let w = black_box(&w);
+        if (w.fetch_add(1, Relaxed) as i64) < 0 {
+            model_overflow();
+        }
+        let w = black_box(w);
+        if w.fetch_sub(1, Release) == 1 {
+            model_last(w);
+        }
+    })
+}
 fn model_clone_rmw(n: u64) -> f64 {
     let w = Box::new(AtomicU64::new(BOTH_ONE));
     time(n, || {
@@ -205,6 +229,7 @@ fn main() {
         "create+drop of a 16-byte value",
         &[
             ("rcobj", create_rcobj),
+            ("rcobj-any", create_rcobj_any),
             ("Arc", create_arc),
             ("triomphe", create_triomphe),
             ("Box", create_box),
@@ -229,6 +254,7 @@ fn main() {
         &[
             ("rmw-only", model_clone_rmw),
             ("load+rmw", model_clone_fp2),
+            ("flags", model_clone_flags),
             ("Arc", clone_arc),
         ],
         &["rmw-only", "Arc"],

@@ -38,6 +38,19 @@ pub struct ObjBorrow<'a, T: Object> {
 
 impl<'a, T: Object> ObjBorrow<'a, T> {
     /// Borrows a strong handle.
+    ///
+    /// ```
+    /// use rcobj::{Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.borrow.from_obj")]
+    /// struct Leaf(u8);
+    ///
+    /// let leaf = Obj::new(Leaf(2));
+    /// let b = ObjBorrow::from_obj(&leaf);
+    /// assert_eq!(b.0, 2);
+    /// assert_eq!(Obj::strong_count(&leaf), 1);
+    /// ```
     #[inline(always)]
     pub fn from_obj(obj: &'a Obj<T>) -> Self {
         ObjBorrow {
@@ -47,6 +60,20 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
     }
 
     /// A new strong reference to the object.
+    ///
+    /// ```
+    /// use rcobj::{Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.borrow.to_obj")]
+    /// struct Leaf(u8);
+    ///
+    /// let leaf = Obj::new(Leaf(2));
+    /// let b = Obj::borrow(&leaf);
+    /// let owned: Obj<Leaf> = b.to_obj();
+    /// assert!(Obj::ptr_eq(&owned, &leaf));
+    /// assert_eq!(Obj::strong_count(&leaf), 2);
+    /// ```
     #[inline]
     pub fn to_obj(self) -> Obj<T> {
         // SAFETY: the borrowed `Obj` owns a strong reference for `'a`; we make a
@@ -56,6 +83,20 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
     }
 
     /// The value, for the whole borrow.
+    ///
+    /// ```
+    /// use rcobj::{Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.borrow.get")]
+    /// struct Leaf(u8);
+    ///
+    /// let leaf = Obj::new(Leaf(2));
+    /// fn first<'a>(b: ObjBorrow<'a, Leaf>) -> &'a u8 {
+    ///     &b.get().0 // lives as long as the borrowed `Obj`, not just as `b`
+    /// }
+    /// assert_eq!(*first(Obj::borrow(&leaf)), 2);
+    /// ```
     #[inline(always)]
     pub fn get(self) -> &'a T {
         // SAFETY: the borrowed `Obj` keeps the value alive for `'a`; the reference covers
@@ -64,6 +105,19 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
     }
 
     /// Whether two borrows point to the same object.
+    ///
+    /// ```
+    /// use rcobj::{Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.borrow.ptr_eq")]
+    /// struct Leaf(u8);
+    ///
+    /// let leaf = Obj::new(Leaf(2));
+    /// let other = Obj::new(Leaf(2));
+    /// assert!(Obj::borrow(&leaf).ptr_eq(Obj::borrow(&leaf.clone())));
+    /// assert!(!Obj::borrow(&leaf).ptr_eq(Obj::borrow(&other)));
+    /// ```
     #[inline]
     pub fn ptr_eq(self, other: Self) -> bool {
         self.ptr == other.ptr

@@ -64,6 +64,29 @@ where
 
 /// `Self` is `U` or a descendant of `U`: an `Obj<Self>` converts to an `Obj<U>` by
 /// [`upcast`](Obj::upcast). Implemented for every such pair; never implement it yourself.
+///
+/// ```
+/// use rcobj::{AnyObject, IsA, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.cast.IsA.Expr")]
+/// struct Expr;
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.cast.IsA.Call")]
+/// struct Call { #[parent] expr: Expr }
+///
+/// // Accepts a handle to an `Expr` or to any descendant.
+/// fn as_expr<T: IsA<Expr> + Send + Sync>(o: Obj<T>) -> Obj<Expr> {
+///     o.upcast()
+/// }
+///
+/// let e = as_expr(Obj::new(Call { expr: Expr }));
+/// assert!(e.is::<Call>());
+/// fn is_a<T: IsA<U>, U: Object>() {}
+/// is_a::<Call, AnyObject>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not `{U}` or a descendant of it",
     label = "`{U}` is not an ancestor of `{Self}`",
@@ -102,6 +125,43 @@ impl<T: Object> Obj<T> {
     ///
     /// A type that is not an ancestor does not compile. `T` must be `Send + Sync`, since an
     /// ancestor handle (e.g. [`AnyObj`](crate::AnyObj)) may be.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.upcast.Animal")]
+    /// struct Animal { legs: u32 }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.upcast.Dog")]
+    /// struct Dog { #[parent] animal: Animal, name: String }
+    ///
+    /// let dog = Obj::new(Dog { animal: Animal { legs: 4 }, name: "Rex".into() });
+    /// let animal: Obj<Animal> = dog.clone().upcast();
+    /// let any: AnyObj = dog.clone().upcast::<AnyObject>();
+    /// assert_eq!(animal.legs, 4);
+    /// assert_eq!(Obj::strong_count(&dog), 3); // the references moved, none was added
+    /// assert!(any.is::<Dog>());
+    /// ```
+    ///
+    /// Not an ancestor: does not compile.
+    ///
+    /// ```compile_fail
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.upcast_fail.Animal")]
+    /// struct Animal;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.upcast_fail.Dog")]
+    /// struct Dog { #[parent] animal: Animal }
+    ///
+    /// let d: Obj<Dog> = Obj::new(Animal).upcast();
+    /// ```
     #[inline(always)]
     pub fn upcast<U>(self) -> Obj<U>
     where
@@ -116,6 +176,28 @@ impl<T: Object> Obj<T> {
     }
 
     /// Whether the object's real type is `U` or a descendant of `U`. O(1).
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.is.Animal")]
+    /// struct Animal { legs: u32 }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.is.Dog")]
+    /// struct Dog { #[parent] animal: Animal, name: String }
+    ///
+    /// let dog = Obj::new(Dog { animal: Animal { legs: 4 }, name: "Rex".into() });
+    /// let animal: Obj<Animal> = dog.upcast();
+    /// assert!(animal.is::<Dog>()); // the real type
+    /// assert!(animal.is::<Animal>());
+    /// assert!(animal.is::<AnyObject>());
+    ///
+    /// let cat = Obj::new(Animal { legs: 4 });
+    /// assert!(!cat.is::<Dog>());
+    /// ```
     #[inline]
     pub fn is<U: Object>(&self) -> bool {
         // `U` is known at compile time, so only one of these branches survives.
@@ -147,6 +229,28 @@ impl<T: Object> Obj<T> {
 
     /// Converts to a handle of type `U` if the object is a `U` (or a descendant);
     /// otherwise gives the handle back.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.downcast.Animal")]
+    /// struct Animal { legs: u32 }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.downcast.Dog")]
+    /// struct Dog { #[parent] animal: Animal, name: String }
+    ///
+    /// let dog = Obj::new(Dog { animal: Animal { legs: 4 }, name: "Rex".into() });
+    /// let any: AnyObj = dog.upcast();
+    /// let dog: Obj<Dog> = any.downcast::<Dog>().ok().unwrap();
+    /// assert_eq!(dog.name, "Rex");
+    ///
+    /// let cat: AnyObj = Obj::new(Animal { legs: 4 }).upcast();
+    /// let cat = cat.downcast::<Dog>().err().unwrap(); // not a `Dog`: the handle comes back
+    /// assert!(cat.is::<Animal>());
+    /// ```
     #[inline]
     pub fn downcast<U: Object>(self) -> Result<Obj<U>, Obj<T>> {
         if self.is::<U>() {
@@ -160,6 +264,24 @@ impl<T: Object> Obj<T> {
     }
 
     /// A reference to the value as a `U`, if the object is a `U` (or a descendant).
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.downcast_ref.Animal")]
+    /// struct Animal { legs: u32 }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.downcast_ref.Dog")]
+    /// struct Dog { #[parent] animal: Animal, name: String }
+    ///
+    /// let dog = Obj::new(Dog { animal: Animal { legs: 4 }, name: "Rex".into() });
+    /// let any: AnyObj = dog.upcast();
+    /// assert_eq!(any.downcast_ref::<Animal>().map(|a| a.legs), Some(4));
+    /// assert_eq!(any.downcast_ref::<Dog>().map(|d| d.name.as_str()), Some("Rex"));
+    /// ```
     #[inline]
     pub fn downcast_ref<U: Object>(&self) -> Option<&U> {
         if self.is::<U>() {

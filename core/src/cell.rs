@@ -1,8 +1,8 @@
 //! [`ObjCell<T>`]: the memory block of an object — the header at offset 0, the value after
 //! it — and its allocation and deallocation.
 
+use ::alloc::alloc::{self, Layout};
 use core::ptr::NonNull;
-use std::alloc::{self, Layout};
 
 use crate::header::{Deleter, ObjectHeader};
 
@@ -11,6 +11,17 @@ use crate::header::{Deleter, ObjectHeader};
 /// The value never contains the header, so no safe `&mut T` can touch the counts. For a
 /// child type the value starts with its parent's value, so an `ObjCell<Child>` is also a
 /// valid `ObjCell<Parent>` (the derive asserts the value offsets match).
+///
+/// ```
+/// use rcobj::{value_offset, ObjCell, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.cell.ObjCell")]
+/// struct Item(u64);
+///
+/// assert_eq!(core::mem::size_of::<ObjCell<Item>>(), 24 + 8);
+/// assert_eq!(value_offset::<Item>(), 24);
+/// ```
 #[repr(C)]
 pub struct ObjCell<T> {
     pub(crate) header: ObjectHeader,
@@ -18,6 +29,16 @@ pub struct ObjCell<T> {
 }
 
 /// The offset of the value inside [`ObjCell<T>`]: 24, or more for an over-aligned `T`.
+///
+/// ```
+/// use rcobj::value_offset;
+///
+/// #[repr(align(64))]
+/// struct Wide([u8; 64]);
+///
+/// assert_eq!(value_offset::<u64>(), 24);
+/// assert_eq!(value_offset::<Wide>(), 64);
+/// ```
 pub const fn value_offset<T>() -> usize {
     core::mem::offset_of!(ObjCell<T>, value)
 }

@@ -33,6 +33,7 @@
 //! `__private::loom_thread_exit()`, which does what the exit guard does. (A slots block
 //! still linked when loom drops it merges and unlinks itself.)
 
+use ::alloc::vec::Vec;
 use core::cell::Cell;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
@@ -43,8 +44,31 @@ use crate::sync::{
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+///
+/// ```
+/// use rcobj::{Object, FIRST_DYNAMIC_INDEX, MAX_TYPES, THREAD_SLOTS};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.counts.MAX_TYPES")]
+/// struct Item;
+///
+/// let index = Item::type_info().index();
+/// assert!((FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).contains(&index));
+/// assert!(THREAD_SLOTS <= MAX_TYPES);
+/// ```
 pub const MAX_TYPES: usize = if cfg!(loom) { 16 } else { 4096 };
 /// How many of those have a slot in every thread's inline block.
+///
+/// ```
+/// use rcobj::{Obj, Object, FIRST_DYNAMIC_INDEX, THREAD_SLOTS};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.counts.THREAD_SLOTS")]
+/// struct Item;
+///
+/// // A type whose slot is in the inline block counts without touching a shared line.
+/// assert!(((Item::type_info().index() - FIRST_DYNAMIC_INDEX) as usize) < THREAD_SLOTS);
+/// ```
 pub const THREAD_SLOTS: usize = if cfg!(loom) { 4 } else { 256 };
 
 /// The shared counts, indexed by `type_index - FIRST_DYNAMIC_INDEX`.
@@ -425,6 +449,23 @@ pub(crate) fn live(index: i32) -> i64 {
 }
 
 /// The number of threads whose slots are currently linked.
+///
+/// ```
+/// use rcobj::{registered_threads, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.counts.registered_threads")]
+/// struct Item;
+///
+/// let before = registered_threads();
+/// std::thread::spawn(move || {
+///     let _o = Obj::new(Item); // the thread's first count links its slots
+///     assert_eq!(registered_threads(), before + 1);
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(registered_threads(), before); // merged and unlinked at exit
+/// ```
 pub fn registered_threads() -> usize {
     lock_threads().len
 }
@@ -433,6 +474,40 @@ pub fn registered_threads() -> usize {
 ///
 /// Live counts do not change; this only moves them. It also honours any pending merge
 /// request of an unregistered runtime type, so an idle thread can let such a type go.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::{mpsc, Arc};
+/// use rcobj::{merge_thread_counts, RuntimeTypeBuilder};
+///
+/// let released = Arc::new(AtomicBool::new(false));
+/// let flag = released.clone();
+/// let ty = RuntimeTypeBuilder::new("doc.counts.merge_thread_counts")
+///     .layout(8, 8)
+///     .on_release(move || flag.store(true, Ordering::SeqCst))
+///     .register()
+///     .unwrap();
+/// let obj = ty.new_object(|_| {}).unwrap();
+///
+/// let (to_worker, from_main) = mpsc::channel::<()>();
+/// let (to_main, from_worker) = mpsc::channel::<()>();
+/// let worker = std::thread::spawn(move || {
+///     drop(obj); // the instance's reference is counted out in this thread's slot
+///     to_main.send(()).unwrap();
+///     from_main.recv().unwrap(); // idle: counts nothing
+///     merge_thread_counts(); // honours the merge `unregister` asked for
+///     to_main.send(()).unwrap();
+/// });
+///
+/// from_worker.recv().unwrap();
+/// ty.unregister();
+/// drop(ty);
+/// assert!(!released.load(Ordering::SeqCst)); // the idle worker still owes its slot
+/// to_worker.send(()).unwrap();
+/// from_worker.recv().unwrap();
+/// assert!(released.load(Ordering::SeqCst));
+/// worker.join().unwrap();
+/// ```
 pub fn merge_thread_counts() {
     LOCAL.with(|local| {
         if local.state.get() == LINKED {

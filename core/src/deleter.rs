@@ -15,47 +15,174 @@
 //!   as `Arc`'s drop would propagate it;
 //! * otherwise the release came from foreign code, which cannot unwind: it prints which
 //!   type panicked and aborts.
+//!
+//! # The inline path
+//!
+//! Most Rust releases never call through the pointer: when the header's deleter is
+//! `deleter::<T>` for the handle's static type `T` ([`is_own_deleter`]), the release runs
+//! the deleter's body ([`drop_value`]) inline. A panic in `T::drop` then unwinds straight
+//! to the Rust caller (a guard counts the instance out and frees the block on the way), so
+//! that path needs neither `catch_unwind` nor the thread-local bracket of
+//! [`call_from_rust`]. Ancestor-typed handles (`Obj<Parent>`, `AnyObj`) and foreign
+//! objects keep the call through the pointer and the bracket.
 
-use core::any::Any;
-use core::cell::Cell;
 use core::ffi::c_void;
-use core::panic::AssertUnwindSafe;
+use core::fmt;
 use core::ptr;
-use std::boxed::Box;
-use std::panic;
 
 use crate::cell::ObjCell;
 use crate::counts;
 use crate::header::{
-    strong_of, weak_of, Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
+    strong_of, weak_of, Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG,
+    DELETER_WEAK, WEAK_ONE,
 };
 use crate::registry;
-use crate::sync::acquire;
+use crate::sync::{acquire, Ordering};
 use crate::type_info::Object;
 
-type Payload = Box<dyn Any + Send + 'static>;
+pub(crate) use unwind::{catch, resume, Payload};
 
-/// How many Rust releases are in progress on this thread, and whether a deleter parked a
-/// panic for the innermost one. No destructor, so access is a plain TLS address.
-struct ReleaseState {
-    depth: Cell<u32>,
-    panicked: Cell<bool>,
+/// Panic propagation across the deleter, with `std`: catch, park, resume.
+#[cfg(feature = "std")]
+mod unwind {
+    use core::any::Any;
+    use core::cell::Cell;
+    use core::panic::AssertUnwindSafe;
+    use std::boxed::Box;
+    use std::panic;
+
+    /// A caught panic.
+    pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+    /// How many Rust releases are in progress on this thread, and whether a deleter parked
+    /// a panic for the innermost one. No destructor, so access is a plain TLS address.
+    struct ReleaseState {
+        depth: Cell<u32>,
+        panicked: Cell<bool>,
+    }
+
+    std::thread_local! {
+        static RELEASE: ReleaseState = const {
+            ReleaseState { depth: Cell::new(0), panicked: Cell::new(false) }
+        };
+        static PARKED: Cell<Option<Payload>> = const { Cell::new(None) };
+    }
+
+    /// Runs `f`, catching a panic.
+    #[inline(always)]
+    pub(crate) fn catch(f: impl FnOnce()) -> Result<(), Payload> {
+        panic::catch_unwind(AssertUnwindSafe(f))
+    }
+
+    /// Resumes a caught panic.
+    pub(crate) fn resume(p: Payload) -> ! {
+        panic::resume_unwind(p)
+    }
+
+    /// Parks a panic for the Rust release in progress; `false` if there is none.
+    pub(crate) fn park(payload: Payload) -> bool {
+        let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
+        if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
+            RELEASE.with(|r| r.panicked.set(true));
+            return true;
+        }
+        false
+    }
+
+    /// Brackets a deleter call made by Rust; returns a panic it parked.
+    #[inline]
+    pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
+        RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
+        call();
+        RELEASE.with(|r| {
+            r.depth.set(r.depth.get() - 1);
+            if r.panicked.get() {
+                r.panicked.set(false);
+                PARKED.with(|p| p.take())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Prints `message` and aborts the process.
+    pub(crate) fn abort(message: core::fmt::Arguments<'_>) -> ! {
+        std::eprintln!("{message}");
+        std::process::abort()
+    }
 }
 
-std::thread_local! {
-    static RELEASE: ReleaseState = const {
-        ReleaseState { depth: Cell::new(0), panicked: Cell::new(false) }
-    };
-    static PARKED: Cell<Option<Payload>> = const { Cell::new(None) };
+/// Without `std` there is no unwinding to catch (`no_std` targets abort on panic or have
+/// no unwinder here), so a panic simply propagates; nothing is parked.
+#[cfg(not(feature = "std"))]
+mod unwind {
+    /// A caught panic: none can be caught without `std`.
+    pub(crate) enum Payload {}
+
+    #[inline(always)]
+    pub(crate) fn catch(f: impl FnOnce()) -> Result<(), Payload> {
+        f();
+        Ok(())
+    }
+
+    pub(crate) fn resume(p: Payload) -> ! {
+        match p {}
+    }
+
+    pub(crate) fn park(payload: Payload) -> bool {
+        match payload {}
+    }
+
+    #[inline(always)]
+    pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
+        call();
+        None
+    }
+
+    /// Panics while panicking, which aborts, after saying why.
+    pub(crate) fn abort(message: core::fmt::Arguments<'_>) -> ! {
+        struct AbortOnDrop;
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                panic!("rcobj: aborting");
+            }
+        }
+        let _abort = AbortOnDrop;
+        panic!("{message}")
+    }
 }
 
 /// The deleter of every Rust object type `T` (monomorphised per type).
+///
+/// [`Obj::new`](crate::Obj::new) and [`UniqueObj::new`](crate::UniqueObj::new) store it
+/// in the header. With [`DELETER_STRONG`] it drops the value and counts the instance out,
+/// with [`DELETER_WEAK`] it frees the block, with [`DELETER_BOTH`] it does both. A panic in
+/// `T`'s `Drop` never unwinds out of it: with `std` it is caught, the phase is finished,
+/// and the panic is resumed by the Rust release that called the deleter, or the process
+/// aborts if the call came from foreign code.
 ///
 /// # Safety
 ///
 /// `obj` is the header address of a live `ObjCell<T>` allocated by this crate, and `flags`
 /// is a phase that has not run yet: `DELETER_STRONG` once, then `DELETER_WEAK` once, or
 /// `DELETER_BOTH` once.
+///
+/// # Examples
+///
+/// ```
+/// use rcobj::{Obj, Object, DELETER_BOTH};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.deleter.deleter")]
+/// struct Item(String);
+///
+/// let raw = Obj::into_raw(Obj::new(Item("x".into())));
+/// assert_eq!(Item::type_info().live_count(), 1);
+/// // What a foreign release of the last reference does.
+/// // SAFETY: `raw` owns the only reference to a live `Item`; both phases run once, here.
+/// unsafe { rcobj::deleter::<Item>(raw.cast(), DELETER_BOTH) };
+/// assert_eq!(Item::type_info().live_count(), 0);
+/// ```
 pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
     let cell = obj.cast::<ObjCell<T>>();
     if flags & DELETER_STRONG != 0 {
@@ -65,8 +192,7 @@ pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
             // after `drop_value` has counted the instance out and freed what `flags` say.
             // SAFETY: the caller guarantees a live cell of `T` whose strong phase has not
             // run, and (with `DELETER_WEAK`) that no one else uses the block afterwards.
-            let result =
-                panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value::<T>(cell, free) }));
+            let result = catch(|| unsafe { drop_value::<T>(cell, free) });
             if let Err(payload) = result {
                 park_or_abort(payload, T::type_info().key());
             }
@@ -157,12 +283,10 @@ pub(crate) fn is_own_deleter<T: Object>(header: &ObjectHeader) -> bool {
 #[cold]
 #[inline(never)]
 pub(crate) fn park_or_abort(payload: Payload, key: &str) {
-    let in_rust_release = RELEASE.with(|r| r.depth.get() > 0 && !r.panicked.get());
-    if in_rust_release && PARKED.try_with(|p| p.set(Some(payload))).is_ok() {
-        RELEASE.with(|r| r.panicked.set(true));
+    if unwind::park(payload) {
         return;
     }
-    fatal(&format!(
+    fatal(format_args!(
         "rcobj: the destructor of a `{key}` object panicked while the object was released \
          from foreign code (or while another panic was pending); a panic cannot unwind \
          through the C deleter, aborting"
@@ -171,9 +295,8 @@ pub(crate) fn park_or_abort(payload: Payload, key: &str) {
 
 /// Prints `message` and aborts the process.
 #[cold]
-pub(crate) fn fatal(message: &str) -> ! {
-    std::eprintln!("{message}");
-    std::process::abort()
+pub(crate) fn fatal(message: fmt::Arguments<'_>) -> ! {
+    unwind::abort(message)
 }
 
 /// Aborts because a count would pass `i32::MAX`. Names the object's type.
@@ -182,7 +305,7 @@ pub(crate) fn fatal(message: &str) -> ! {
 pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
     let index = header.type_index();
     let key = registry::info_of_index(index).map_or("<foreign type>", |t| t.key());
-    fatal(&format!(
+    fatal(format_args!(
         "rcobj: {which} reference count overflow on an object of type `{key}` \
          (index {index}); aborting"
     ))
@@ -194,22 +317,14 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 /// # Safety
 ///
 /// As for the deleter: `header` is live and `flags` names a phase that has not run.
+/// `header` must carry the provenance of the whole block (derived from the cell pointer,
+/// not from a `&ObjectHeader`), since the deleter drops the value and may free it.
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
     // SAFETY: the caller guarantees the header is live; the deleter field never changes.
     let d = unsafe { (*header).deleter() }?;
-    RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
     // SAFETY: guaranteed by the caller.
-    unsafe { d(header.cast_mut().cast(), flags) };
-    RELEASE.with(|r| {
-        r.depth.set(r.depth.get() - 1);
-        if r.panicked.get() {
-            r.panicked.set(false);
-            PARKED.with(|p| p.take())
-        } else {
-            None
-        }
-    })
+    unwind::bracket(|| unsafe { d(header.cast_mut().cast(), flags) })
 }
 
 /// Runs both phases of an object whose last reference of any kind the caller holds
@@ -234,12 +349,16 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
         // by this crate; neither phase ran and no one else holds a reference.
         unsafe { drop_value::<T>(cell, true) };
     } else {
-        // An ancestor-typed handle, or a foreign object: through the deleter pointer.
+        // An ancestor-typed handle, or a foreign object: through the deleter pointer. That
+        // deleter sees the word a decrementing release leaves before a BOTH call (strong 0,
+        // weak 1), also after the unshared release, which did not write it. A plain store:
+        // no other reference exists.
+        header.word().store(WEAK_ONE, Ordering::Relaxed);
         // SAFETY: neither phase ran; the object is ours alone.
         // The deleter gets a pointer derived from `cell`, never from the `&ObjectHeader`
         // above, whose provenance covers the header only.
         if let Some(p) = unsafe { call_from_rust(cell.cast(), DELETER_BOTH) } {
-            panic::resume_unwind(p);
+            resume(p);
         }
     }
 }
@@ -290,7 +409,7 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
     // SAFETY: we still hold the implicit weak reference.
     unsafe { release_weak(header) };
     if let Some(p) = payload {
-        panic::resume_unwind(p);
+        resume(p);
     }
 }
 
@@ -298,7 +417,8 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
 ///
 /// # Safety
 ///
-/// The caller owns one weak reference (external, or the implicit one) to a live header.
+/// The caller owns one weak reference (external, or the implicit one) to a live header;
+/// `header` carries the provenance of the whole block (it may be freed through it).
 #[inline]
 pub(crate) unsafe fn release_weak(header: *const ObjectHeader) {
     // SAFETY: our weak reference keeps the header alive until the decrement below.

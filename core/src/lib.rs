@@ -62,28 +62,285 @@
 //!
 //! Each derived type has a static [`TypeInfo`]: key, index, depth, ancestors. A child names
 //! its parent as its first field with `#[parent]`; [`Obj::upcast`] to any ancestor is a
-//! pointer cast checked at compile time, [`Obj::is`] and [`Obj::downcast`] are O(1) checks
-//! at run time. Every linked type is in the [`registry`] before its first instance exists.
+//! pointer cast checked at compile time (through [`IsA`]), [`Obj::is`], [`Obj::downcast`]
+//! and [`Obj::downcast_ref`] are O(1) checks at run time. Every linked type is in the
+//! [`registry`] before its first instance exists.
 //!
 //! ## Per-thread instance counts
 //!
-//! Creating an object adds 1, and destroying it subtracts 1, in the current thread's slot
-//! for its type — a plain load and store, never a shared cache line (the trick CPython's
-//! free-threaded build uses for heap types). [`TypeInfo::live_count`] sums the slots; a
-//! thread's slots are merged into the shared count when it exits.
+//! With the default `std` feature, creating an object adds 1, and destroying it subtracts
+//! 1, in the current thread's slot for its type — a plain load and store, never a shared
+//! cache line (the trick CPython's free-threaded build uses for heap types).
+//! [`TypeInfo::live_count`] sums the shared count and every live thread's slot; it is
+//! exact whenever no instance of the type is being created or destroyed concurrently. A
+//! type's count is of instances whose most-derived type it is: a `Circle` counts for
+//! `Circle`, not for `Shape`.
+//!
+//! A thread's slots are merged into the shared counts when it exits (or when it calls
+//! [`merge_thread_counts`]); an object dropped while thread-locals are being torn down
+//! counts in the shared count. Nothing is lost. [`registered_threads`] tells how many
+//! threads currently own slots. Uses: leak checks in tests, metrics, and knowing when the
+//! code of a type may go away (a plugin's, see below).
+//!
+//! ```
+//! use rcobj::{Obj, Object};
+//!
+//! #[derive(Object)]
+//! #[object(key = "doc.guide.Counted")]
+//! struct Counted(u32);
+//!
+//! let here = Obj::new(Counted(0));
+//! let there = std::thread::spawn(|| {
+//!     let there = Obj::new(Counted(1)); // counted in that thread's slot...
+//!     assert_eq!(Counted::type_info().live_count(), 2);
+//!     there
+//! })
+//! .join()
+//! .unwrap(); // ...merged into the shared count when the thread exited
+//! assert_eq!(Counted::type_info().live_count(), 2);
+//! drop(here);
+//! drop(there); // counted out in this thread's slot
+//! assert_eq!(Counted::type_info().live_count(), 0);
+//! ```
+//!
+//! ## Runtime-defined types
+//!
+//! Language bindings, JITs and code generators can define object types at run time with
+//! [`RuntimeTypeBuilder`]: a key, a parent (the root, a Rust type with
+//! [`parent::<P>()`](RuntimeTypeBuilder::parent), or another runtime type with
+//! [`runtime_parent`](RuntimeTypeBuilder::runtime_parent)), the value's size and alignment,
+//! an optional `extern "C"` destructor, `final`, and a callback to run once the type is
+//! gone. [`register`](RuntimeTypeBuilder::register) returns a [`RuntimeType`], a counted
+//! handle to the type, or a [`RuntimeTypeError`] (and registers nothing).
+//!
+//! A runtime type is an ordinary type for the rest of the crate: it has a [`TypeInfo`] and
+//! an index from the same range as Rust types, [`registry::by_key`] and
+//! [`registry::by_index`] find it, and its instances are [`AnyObj`]s with
+//! [`AnyObj::is_instance_of`] (and `is::<P>()`/`downcast::<P>()` for a Rust ancestor `P`).
+//!
+//! **When a runtime type is released.** A runtime type — its descriptor, its key and its
+//! index — lives as long as any of these references to it exists:
+//!
+//! * the registry's own, from `register` until [`RuntimeType::unregister`];
+//! * every handle: each [`RuntimeType`] and each [`TypeRef`] that a registry lookup
+//!   returns, counted in the type's shared count (a runtime child type holds one to its
+//!   runtime parent);
+//! * every instance, from its creation until its memory is freed (its last weak reference
+//!   goes). These are counted like instances of Rust types, in the current thread's slot,
+//!   so creating and destroying instances writes no shared cache line.
+//!
+//! Once the last of them goes the type is released: its descriptor is freed, its index is
+//! recycled and its [`on_release`](RuntimeTypeBuilder::on_release) callback runs, on the
+//! thread that completes the release (the one dropping the last reference, or a thread
+//! merging its slots). Without a stop-the-world, the per-thread references are made exact
+//! by an epoch protocol (model-checked with loom): `unregister` asks every thread to merge
+//! its slot for the type, and a thread does so at its next count operation, at exit, or in
+//! [`merge_thread_counts`]. A thread that sleeps can delay the release; nothing makes it
+//! early.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//! use rcobj::{registry, RuntimeTypeBuilder};
+//!
+//! let released = Arc::new(AtomicBool::new(false));
+//! let flag = released.clone();
+//! let ty = RuntimeTypeBuilder::new("doc.guide.Blob")
+//!     .layout(16, 8)
+//!     .on_release(move || flag.store(true, Ordering::SeqCst))
+//!     .register()
+//!     .unwrap();
+//! let obj = ty.new_object(|bytes| bytes[0] = 1).unwrap(); // an `AnyObj`
+//! assert!(obj.is_instance_of(ty.info()));
+//! assert_eq!(ty.live_count(), 1);
+//!
+//! assert!(ty.unregister());
+//! assert!(registry::by_key("doc.guide.Blob").is_none());
+//! drop(ty);
+//! assert!(!released.load(Ordering::SeqCst)); // the instance still holds the type
+//! drop(obj);
+//! assert!(released.load(Ordering::SeqCst));
+//! ```
+//!
+//! ## The C ABI
+//!
+//! `include/rcobj.h` is a self-contained C11 header: the 24-byte header, the deleter flags,
+//! and `static inline` functions that do exactly what the Rust handles do, with the same
+//! orderings (`rcobj_inc_ref`, `rcobj_dec_ref`, `rcobj_inc_weak_ref`, `rcobj_dec_weak_ref`,
+//! `rcobj_try_promote`, `rcobj_object_init`). The header is tvm-ffi's `TVMFFIObject`, so
+//! tvm-ffi can hold and release rcobj objects, and the other way round.
+//!
+//! * Rust to C: [`Obj::into_raw`] gives up a handle and returns the object's header
+//!   address, which owns one strong reference (upcast to [`AnyObject`] first to keep the
+//!   type out of the signature).
+//! * C to Rust: [`AnyObj::from_raw`] (or `Obj::<T>::from_raw` for a known `T`) takes one
+//!   strong reference over. The object's deleter is called with exactly
+//!   [`DELETER_STRONG`], [`DELETER_WEAK`] or [`DELETER_BOTH`], nothing else; called with
+//!   `DELETER_BOTH` by a Rust release, it finds the count word at strong 0, weak 1, as a
+//!   release from C leaves it.
+//! * An object made outside rcobj (C, tvm-ffi) starts with the header and uses a type index
+//!   **below 128** — [`ANY_OBJECT_INDEX`] (64) when it has no better one. Indices from
+//!   [`FIRST_DYNAMIC_INDEX`] (128) up belong to this program's registry, and
+//!   [`Obj::is`], [`Obj::downcast`] and [`Obj::type_info`] trust them. For an index the
+//!   registry does not know, `Obj::type_info` reports [`AnyObject`].
+//! * A panic in a Rust destructor cannot unwind into C: if the last reference is released
+//!   from foreign code, the process aborts with a message naming the type.
+//!
+//! ```
+//! use core::ffi::c_void;
+//! use std::sync::Mutex;
+//! use rcobj::{AnyObj, Obj, ObjectHeader, ANY_OBJECT_INDEX, DELETER_BOTH, DELETER_WEAK};
+//!
+//! // A "foreign" object: the header first, then the payload; freed by its own deleter.
+//! #[repr(C)]
+//! struct Foreign { header: ObjectHeader, payload: u64 }
+//!
+//! static CALLS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+//! unsafe extern "C" fn foreign_deleter(obj: *mut c_void, flags: i32) {
+//!     CALLS.lock().unwrap().push(flags);
+//!     if flags & DELETER_WEAK != 0 {
+//!         // SAFETY: made by `Box::into_raw` below; the weak phase runs once.
+//!         drop(unsafe { Box::from_raw(obj.cast::<Foreign>()) });
+//!     }
+//! }
+//!
+//! let raw = Box::into_raw(Box::new(Foreign {
+//!     header: ObjectHeader::new(ANY_OBJECT_INDEX, Some(foreign_deleter)),
+//!     payload: 42,
+//! }));
+//! // SAFETY: a live object with one strong reference, which we hand over.
+//! let any: AnyObj = unsafe { AnyObj::from_raw(raw.cast()) };
+//! assert_eq!(Obj::type_info(&any).key(), "rcobj.Object");
+//! let copy = any.clone();
+//! assert_eq!(Obj::strong_count(&any), 2);
+//! drop((any, copy));
+//! assert_eq!(*CALLS.lock().unwrap(), [DELETER_BOTH]); // one call: no weak reference left
+//! ```
+//!
+//! ## Features
+//!
+//! * `std` (default): per-thread instance counts, and panic propagation: a panic in a
+//!   value's `Drop` reaches the Rust code that released the object, after the instance is
+//!   counted out (and the memory freed, unless a weak reference keeps it), as `Arc`'s drop
+//!   would propagate it. Where the `Drop`
+//!   runs inside the `extern "C"` deleter, the deleter catches the panic and the Rust
+//!   release resumes it; released from foreign code, the process aborts. The registry uses
+//!   std's locks.
+//! * Without `std` the crate is `no_std` + `alloc`: every type's instance count is one
+//!   shared atomic (a relaxed read-modify-write per create and destroy), a runtime type's
+//!   references are all counted in its shared word, [`THREAD_SLOTS`] and
+//!   [`registered_threads`] are 0 and [`merge_thread_counts`] does nothing. Nothing catches
+//!   a panic: one raised by a `Drop` that runs inside the `extern "C"` deleter (a release
+//!   through an ancestor-typed handle, or from foreign code) cannot unwind out of it, and
+//!   the process aborts. The registry uses spin locks.
+//! * `serde`: `Serialize`/`Deserialize` for the handles. [`Obj<T>`], [`UniqueObj<T>`] and
+//!   [`ObjBorrow`] serialize as `T` (through the handle's static type); deserializing an
+//!   `Obj<T>` allocates a new object; a [`WeakObj<T>`] is written as `Option<T>` and read
+//!   back as a handle that upgrades to nothing. Sharing is not preserved.
+//!
+//! ## What is allocated, and when
+//!
+//! * [`Obj::new`] and [`UniqueObj::new`] make exactly one allocation through the global
+//!   allocator: the object's block (header and value). [`WeakObj::new`] allocates nothing;
+//!   clones, casts and borrows allocate nothing.
+//! * The registry is built once, on its first use: the first [`TypeInfo::index`] call of
+//!   any type (which the first `Obj::new` in the program makes), or the first
+//!   [`registry`] lookup. That builds the key table (a `BTreeMap` and a temporary `Vec`).
+//!   To keep it out of a measured region, touch the registry first, e.g. with
+//!   `rcobj::registry::by_key("")`. The index table and the shared counts are static
+//!   arrays of [`MAX_TYPES`] atomics (`.bss`).
+//! * With `std`, each thread's slots are an inline block of [`THREAD_SLOTS`] atomics in its
+//!   thread-local storage (2 KiB). The first object a thread counts links the block into
+//!   an intrusive list under a mutex and registers a thread-local destructor (through
+//!   std's `thread_local!`); rcobj allocates nothing for either, so once the registry
+//!   exists a counting global allocator sees one allocation per `Obj::new`, even for a
+//!   thread's first object.
+//! * [`RuntimeTypeBuilder::register`] allocates the type (its key, its ancestors table, its
+//!   descriptor and reference state, the `on_release` closure) and its registry entries;
+//!   [`RuntimeType::unregister`] records the pending merge (a small allocation); each
+//!   instance is one allocation, like `Obj::new`'s. The type's own allocations are freed
+//!   when it is released.
+//!
+//! ```
+//! use std::alloc::{GlobalAlloc, Layout, System};
+//! use std::cell::Cell;
+//! use rcobj::{Obj, Object};
+//!
+//! // Counts this thread's allocations.
+//! struct Counting;
+//! std::thread_local!(static ALLOCS: Cell<usize> = const { Cell::new(0) });
+//! unsafe impl GlobalAlloc for Counting {
+//!     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+//!         let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+//!         unsafe { System.alloc(layout) }
+//!     }
+//!     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+//!         unsafe { System.dealloc(ptr, layout) }
+//!     }
+//! }
+//! #[global_allocator]
+//! static ALLOCATOR: Counting = Counting;
+//!
+//! #[derive(Object)]
+//! #[object(key = "doc.guide.Allocated")]
+//! struct Small(u64);
+//!
+//! let _ = rcobj::registry::by_key(""); // build the registry up front
+//! std::thread::spawn(|| {
+//!     let before = ALLOCS.with(Cell::get);
+//!     let first = Obj::new(Small(1)); // this thread's first object: links its slots
+//!     assert_eq!(ALLOCS.with(Cell::get) - before, 1);
+//!     drop(first);
+//! })
+//! .join()
+//! .unwrap();
+//! ```
+//!
+//! ## Plugins loaded with `dlopen`
+//!
+//! A `cdylib` that uses rcobj links its own copy of this runtime, and so has its own
+//! registry and its own per-thread counts. Its types are numbered from 128 in its copy,
+//! independently of the host's, and the host's [`registry`] does not see them.
+//!
+//! * Its objects still cross the boundary safely as raw headers ([`Obj::into_raw`], then
+//!   [`AnyObj::from_raw`] in the host): each carries its deleter, so the host can clone,
+//!   hold and drop them as [`AnyObj`].
+//! * The host must never ask them about their type: `is`, `downcast`, `downcast_ref`,
+//!   `type_info` and `is_instance_of` would look the plugin's index up in the host's table,
+//!   where it may belong to an unrelated type, and a wrong downcast is undefined behaviour.
+//!   This is part of [`Obj::from_raw`]'s safety contract. Ask the plugin instead, through
+//!   its own C-ABI functions.
+//! * Releasing such an object runs the plugin's code, so unload the library only once the
+//!   plugin reports (from its own registry, with [`TypeInfo::live_count`]) that none of its
+//!   instances is alive, and no weak handle to one is left.
+//!
+//! The `plugin` example (`cargo run -p rcobj-examples --example plugin`) does exactly this.
+//! For types whose code comes and goes at run time in one registry, see
+//! [`RuntimeTypeBuilder::on_release`].
 //!
 //! ## Orderings, in brief
 //!
 //! Increments are relaxed (a new reference is made from an existing one). Decrements are
 //! Release, and whoever takes a count to zero issues an Acquire fence before the deleter
-//! runs, so every use through another handle happens before destruction. `upgrade` is a
+//! runs, so every use through another handle happens before destruction. A handle that
+//! finds the word at strong 1 + weak 1 with an Acquire load holds the only reference of
+//! any kind, and releases the object without any read-modify-write. `upgrade` is a
 //! CAS loop that never resurrects a zero strong count.
+//!
+//! Releasing an unshared object (the word reads strong 1, weak 1) skips the read-modify-write:
+//! one Acquire load decides, since any other reference would have to be made from ours.
 
 #![warn(missing_docs)]
+#![no_std]
+
+extern crate alloc;
+#[cfg(any(feature = "std", loom, test))]
+extern crate std;
 
 mod borrow;
 mod cast;
 mod cell;
+#[cfg_attr(not(any(feature = "std", loom)), path = "counts_shared.rs")]
 mod counts;
 mod deleter;
 mod header;
@@ -115,6 +372,55 @@ pub use crate::weak::WeakObj;
 
 /// The derive: `#[derive(Object)]` with `#[object(key = "...", final, crate = "...")]` and
 /// `#[parent]` on the first field.
+///
+/// * `#[object(key = "...")]`: the type key, unique in the program; by default the Rust
+///   path (`module_path!()`, `::`, the struct's name).
+/// * `#[object(final)]`: no type may name this one as its parent (checked at compile time);
+///   `is`/`downcast` to it compare one index.
+/// * `#[object(crate = "path")]`: where the runtime crate is, for code generators and
+///   crates that re-export rcobj.
+/// * `#[parent]` on the first field of a `#[repr(C)]` struct: that field's type is the
+///   parent, so the object is also a valid object of the parent type.
+///
+/// Named, tuple and unit structs are accepted; enums, unions, generic structs and
+/// `repr(packed)` are rejected with an error on the offending tokens.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// struct Plain; // key: the Rust path
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.derive.Expr")]
+/// struct Expr { span: (u32, u32) }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.derive.Var", final)]
+/// struct Var { #[parent] expr: Expr, name: String }
+///
+/// assert!(Plain::type_info().key().ends_with("::Plain"));
+/// assert_eq!(Plain::type_info().key(), Plain::type_info().rust_name());
+/// assert!(Var::type_info().is_final());
+/// let e: Obj<Expr> = Obj::new(Var { expr: Expr { span: (0, 1) }, name: "x".into() }).upcast();
+/// assert_eq!(e.span, (0, 1));
+/// ```
+///
+/// A final type cannot be a parent:
+///
+/// ```compile_fail
+/// use rcobj::Object;
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.derive.final.Leaf", final)]
+/// struct Leaf;
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.derive.final.Child")]
+/// struct Child { #[parent] leaf: Leaf }
+/// ```
 pub use rcobj_macros::Object;
 
 /// Items the derive's output refers to. Not public API: may change in any release.

@@ -12,10 +12,8 @@ use core::ptr::{self, NonNull};
 use crate::borrow::ObjBorrow;
 use crate::cell::ObjCell;
 use crate::counts;
-use crate::deleter::{
-    count_overflow, drop_value, is_own_deleter, release_both, release_last_strong, release_weak,
-};
-use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE, WEAK_ONE};
+use crate::deleter::{count_overflow, release_both, release_last_strong, release_weak};
+use crate::header::{strong_of, weak_of, ObjectHeader, BOTH_ONE, MAX_COUNT, STRONG_ONE};
 use crate::registry;
 use crate::sync::{acquire, Ordering};
 use crate::type_info::{AnyObject, Object, TypeInfo};
@@ -48,6 +46,26 @@ pub struct Obj<T: Object> {
 }
 
 /// A handle to any object: the type-erased form of every [`Obj<T>`].
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.AnyObj.Num")]
+/// struct Num(i64);
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.AnyObj.Text")]
+/// struct Text(String);
+///
+/// let items: Vec<AnyObj> = vec![
+///     Obj::new(Num(1)).upcast(),
+///     Obj::new(Text("a".into())).upcast(),
+/// ];
+/// let nums: i64 = items.iter().filter_map(|o| o.downcast_ref::<Num>()).map(|n| n.0).sum();
+/// assert_eq!(nums, 1);
+/// assert_eq!(Obj::type_info(&items[1]).key(), "doc.obj.AnyObj.Text");
+/// ```
 pub type AnyObj = Obj<AnyObject>;
 
 // SAFETY: as `Arc<T>`: the value is shared between threads (needs `Sync`) and may be
@@ -61,6 +79,21 @@ impl<T: Object> core::panic::UnwindSafe for Obj<T> where T: core::panic::RefUnwi
 impl<T: Object> Obj<T> {
     /// Allocates an object holding `value`: one allocation, the header written with plain
     /// stores, and one count in this thread's slot for `T`.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.new")]
+    /// struct Counter(u32);
+    ///
+    /// let o = Obj::new(Counter(5));
+    /// assert_eq!(o.0, 5);
+    /// assert_eq!(Obj::strong_count(&o), 1);
+    /// assert_eq!(Counter::type_info().live_count(), 1);
+    /// drop(o);
+    /// assert_eq!(Counter::type_info().live_count(), 0);
+    /// ```
     #[inline]
     pub fn new(value: T) -> Obj<T> {
         UniqueObj::share(UniqueObj::new(value))
@@ -86,6 +119,20 @@ impl<T: Object> Obj<T> {
     }
 
     /// The object's header.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.header")]
+    /// struct Item(u8);
+    ///
+    /// let o = Obj::new(Item(1));
+    /// let _o2 = o.clone();
+    /// let h = Obj::header(&o);
+    /// assert_eq!(h.strong_count(), 2);
+    /// assert_eq!(h.type_index(), Item::type_info().index());
+    /// ```
     #[inline(always)]
     pub fn header(this: &Self) -> &ObjectHeader {
         // SAFETY: the handle keeps the object alive; the reference covers the header only.
@@ -96,30 +143,110 @@ impl<T: Object> Obj<T> {
     ///
     /// For a foreign object (made by C code, tvm-ffi…) whose index no Rust type has, the
     /// descriptor of [`AnyObject`].
+    ///
+    /// The descriptor lives at least as long as the handle's borrow (a runtime-defined type
+    /// is kept alive by its instances, and freed once the last one goes); for a derived type
+    /// it is `T::type_info()`'s `'static` one.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.type_info.Base")]
+    /// struct Base;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.obj.type_info.Derived")]
+    /// struct Derived { #[parent] base: Base }
+    ///
+    /// let b: Obj<Base> = Obj::new(Derived { base: Base }).upcast();
+    /// assert_eq!(Obj::type_info(&b).key(), "doc.obj.type_info.Derived");
+    /// assert!(core::ptr::eq(Obj::type_info(&b), Derived::type_info()));
+    /// ```
     #[inline]
-    pub fn type_info(this: &Self) -> &'static TypeInfo {
+    pub fn type_info(this: &Self) -> &TypeInfo {
         registry::info_of_index(Obj::header(this).type_index()).unwrap_or_else(AnyObject::type_info)
     }
 
     /// The number of strong references.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.strong_count")]
+    /// struct Item;
+    ///
+    /// let a = Obj::new(Item);
+    /// let b = a.clone();
+    /// let _w = Obj::downgrade(&a); // weak handles are not counted here
+    /// assert_eq!(Obj::strong_count(&a), 2);
+    /// drop(b);
+    /// assert_eq!(Obj::strong_count(&a), 1);
+    /// ```
     #[inline]
     pub fn strong_count(this: &Self) -> u32 {
         Obj::header(this).strong_count()
     }
 
     /// The number of [`WeakObj`]s (the implicit weak reference is not counted).
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.weak_count")]
+    /// struct Item;
+    ///
+    /// let a = Obj::new(Item);
+    /// assert_eq!(Obj::weak_count(&a), 0);
+    /// let w = Obj::downgrade(&a);
+    /// let _w2 = w.clone();
+    /// assert_eq!(Obj::weak_count(&a), 2);
+    /// ```
     #[inline]
     pub fn weak_count(this: &Self) -> u32 {
         Obj::header(this).weak_count()
     }
 
     /// Whether two handles point to the same object.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object, PartialEq)]
+    /// #[object(key = "doc.obj.ptr_eq")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let b = a.clone();
+    /// let c = Obj::new(Item(1));
+    /// assert!(Obj::ptr_eq(&a, &b));
+    /// assert!(!Obj::ptr_eq(&a, &c));
+    /// assert!(a == c); // `==` compares the values
+    /// ```
     #[inline]
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
         this.ptr == other.ptr
     }
 
     /// A pointer to the value.
+    ///
+    /// ```
+    /// use rcobj::{value_offset, Obj, ObjectHeader, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.as_ptr")]
+    /// struct Item(u64);
+    ///
+    /// let a = Obj::new(Item(7));
+    /// let p = Obj::as_ptr(&a);
+    /// assert_eq!(p, &*a as *const Item);
+    /// // The value follows the header.
+    /// let header: *const ObjectHeader = Obj::header(&a);
+    /// assert_eq!(p as usize, header as usize + value_offset::<Item>());
+    /// ```
     #[inline]
     pub fn as_ptr(this: &Self) -> *const T {
         // SAFETY: in bounds of the live block; no reference is made.
@@ -127,6 +254,20 @@ impl<T: Object> Obj<T> {
     }
 
     /// Makes a [`WeakObj`] to this object.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.downgrade")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(3));
+    /// let w = Obj::downgrade(&a);
+    /// assert_eq!(w.upgrade().map(|o| o.0), Some(3));
+    /// drop(a);
+    /// assert!(w.upgrade().is_none());
+    /// ```
     #[inline]
     pub fn downgrade(this: &Self) -> WeakObj<T> {
         let header = Obj::header(this);
@@ -139,6 +280,20 @@ impl<T: Object> Obj<T> {
     }
 
     /// A borrowed handle: `Copy`, no count traffic.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.borrow")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(3));
+    /// let b = Obj::borrow(&a);
+    /// let c = b; // `Copy`
+    /// assert_eq!(b.0 + c.0, 6);
+    /// assert_eq!(Obj::strong_count(&a), 1); // no count traffic
+    /// ```
     #[inline]
     pub fn borrow(this: &Self) -> ObjBorrow<'_, T> {
         ObjBorrow::from_obj(this)
@@ -164,6 +319,26 @@ impl<T: Object> Obj<T> {
     /// A mutable reference to the value, if this is the only reference (strong or weak).
     ///
     /// Through an ancestor-typed handle this hands out only `T`'s part of the value.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.get_mut")]
+    /// struct Counter(u32);
+    ///
+    /// let mut a = Obj::new(Counter(1));
+    /// Obj::get_mut(&mut a).unwrap().0 += 1;
+    /// assert_eq!(a.0, 2);
+    ///
+    /// let b = a.clone();
+    /// assert!(Obj::get_mut(&mut a).is_none());
+    /// drop(b);
+    /// let w = Obj::downgrade(&a);
+    /// assert!(Obj::get_mut(&mut a).is_none()); // a weak reference counts too
+    /// drop(w);
+    /// assert!(Obj::get_mut(&mut a).is_some());
+    /// ```
     #[inline]
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
         if Obj::is_unique(this) {
@@ -179,6 +354,30 @@ impl<T: Object> Obj<T> {
     ///
     /// Returns `Err` when the object's real type is a descendant of `T`: moving out only
     /// the `T` part would leak the rest.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.try_unwrap.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.obj.try_unwrap.Square")]
+    /// struct Square { #[parent] shape: Shape, side: f64 }
+    ///
+    /// let a = Obj::new(Shape { name: "a".into() });
+    /// let b = a.clone();
+    /// let a = Obj::try_unwrap(a).err().unwrap(); // `b` still holds it
+    /// drop(b);
+    /// assert_eq!(Obj::try_unwrap(a).ok().map(|s| s.name), Some("a".to_string()));
+    ///
+    /// // Through an ancestor-typed handle: the value stays in its object.
+    /// let sq = Square { shape: Shape { name: "s".into() }, side: 1.0 };
+    /// let s: Obj<Shape> = Obj::new(sq).upcast();
+    /// assert!(Obj::try_unwrap(s).is_err());
+    /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
         if !Obj::is_exactly_t(&this) {
             return Err(this);
@@ -211,6 +410,20 @@ impl<T: Object> Obj<T> {
     ///
     /// Returns `None` (dropping the handle) when the object's real type is a descendant of
     /// `T`.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.into_inner")]
+    /// struct Value(u32);
+    ///
+    /// let a = Obj::new(Value(3));
+    /// let b = a.clone();
+    /// assert!(Obj::into_inner(a).is_none()); // `b` is still alive
+    /// assert_eq!(Obj::into_inner(b).map(|v| v.0), Some(3));
+    /// assert_eq!(Value::type_info().live_count(), 0); // the instance is counted out
+    /// ```
     pub fn into_inner(this: Self) -> Option<T> {
         if !Obj::is_exactly_t(&this) {
             drop(this);
@@ -247,6 +460,21 @@ impl<T: Object> Obj<T> {
     }
 
     /// Gives up the handle without releasing it; returns the object's header address.
+    ///
+    /// ```
+    /// use rcobj::{Obj, ObjectHeader, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.into_raw")]
+    /// struct Item(u8);
+    ///
+    /// let raw: *mut ObjectHeader = Obj::into_raw(Obj::new(Item(9)));
+    /// // SAFETY: the raw pointer still owns the object's one strong reference.
+    /// assert_eq!(unsafe { (*raw).strong_count() }, 1);
+    /// // SAFETY: made by `into_raw` above from an `Obj<Item>`; we take its reference back.
+    /// let back: Obj<Item> = unsafe { Obj::from_raw(raw) };
+    /// assert_eq!(back.0, 9);
+    /// ```
     #[inline]
     pub fn into_raw(this: Self) -> *mut ObjectHeader {
         let this = ManuallyDrop::new(this);
@@ -262,6 +490,31 @@ impl<T: Object> Obj<T> {
     /// (any object, for `T = AnyObject`), laid out as `ObjCell<T>` would be, and the caller
     /// hands over one strong reference to it. If `T` is not `Send + Sync`, the object must
     /// have been created on this thread's side of that bound.
+    ///
+    /// The header's type index is trusted by [`is`](Obj::is), [`downcast`](Obj::downcast),
+    /// [`downcast_ref`](Obj::downcast_ref) and [`type_info`](Obj::type_info): it must be
+    /// the index this program's registry gave the object's real type, or, for an object
+    /// made outside rcobj, an index below [`FIRST_DYNAMIC_INDEX`](crate::FIRST_DYNAMIC_INDEX)
+    /// (such as [`ANY_OBJECT_INDEX`](crate::ANY_OBJECT_INDEX)). An object from a plugin's
+    /// own copy of rcobj carries an index of that plugin's registry: its handle may be
+    /// cloned, sent and dropped, but must never be asked about its type (see the crate
+    /// docs, "Plugins loaded with `dlopen`").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.from_raw")]
+    /// struct Item(u8);
+    ///
+    /// let any: AnyObj = Obj::new(Item(4)).upcast();
+    /// let raw = Obj::into_raw(any); // e.g. handed to C and back
+    /// // SAFETY: a live object (any object is an `AnyObject`); we take over its one reference.
+    /// let any = unsafe { AnyObj::from_raw(raw) };
+    /// assert_eq!(any.downcast_ref::<Item>().map(|i| i.0), Some(4));
+    /// ```
     #[inline]
     pub unsafe fn from_raw(ptr: *mut ObjectHeader) -> Obj<T> {
         // SAFETY: guaranteed non-null by the caller.
@@ -279,6 +532,45 @@ impl<T: Object + Clone> Obj<T> {
     ///
     /// If the object's real type is a descendant of `T`: copying only the `T` part would
     /// silently slice the object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[object(key = "doc.obj.make_mut")]
+    /// struct Doc { text: String }
+    ///
+    /// let mut a = Obj::new(Doc { text: "a".into() });
+    /// let b = a.clone();
+    /// Obj::make_mut(&mut a).text.push('!'); // shared: cloned into a new object
+    /// assert_eq!((a.text.as_str(), b.text.as_str()), ("a!", "a"));
+    /// assert!(!Obj::ptr_eq(&a, &b));
+    ///
+    /// let before = Obj::as_ptr(&a);
+    /// Obj::make_mut(&mut a).text.push('?'); // unique: changed in place
+    /// assert_eq!(Obj::as_ptr(&a), before);
+    /// assert_eq!(a.text, "a!?");
+    /// ```
+    ///
+    /// Through an ancestor-typed handle:
+    ///
+    /// ```should_panic
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[object(key = "doc.obj.make_mut.Base")]
+    /// struct Base(u8);
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.obj.make_mut.Child")]
+    /// struct Child { #[parent] base: Base, extra: u8 }
+    ///
+    /// let mut b: Obj<Base> = Obj::new(Child { base: Base(1), extra: 2 }).upcast();
+    /// Obj::make_mut(&mut b); // panics: would copy only the `Base` part
+    /// ```
     #[inline]
     pub fn make_mut(this: &mut Self) -> &mut T {
         // Branch: the common case — the real type is `T` and ours is the only reference —
@@ -378,19 +670,11 @@ impl<T: Object> Drop for Obj<T> {
         // their uses of the value happen before the destructor. No one can change the word
         // after we read BOTH_ONE: every other reference would have to be made from ours.
         if header.word().load(Ordering::Acquire) == BOTH_ONE {
-            if is_own_deleter::<T>(header) {
-                // SAFETY: ours is the only reference (see above), and the deleter is
-                // `deleter::<T>`, so the block is an `ObjCell<T>` of ours.
-                unsafe { drop_value::<T>(self.ptr.as_ptr(), true) };
-            } else {
-                // Another deleter (a descendant's, or foreign code's) sees the word a
-                // decrementing release leaves before a BOTH call: strong 0, weak 1. A plain
-                // store: no other reference exists.
-                header.word().store(WEAK_ONE, Ordering::Relaxed);
-                // SAFETY: ours is the only reference (see above); the real type is `T` or
-                // a descendant.
-                unsafe { release_both::<T>(self.ptr.as_ptr()) };
-            }
+            // Out of line (as `Arc::drop_slow`), so that `drop` stays a load, an RMW and
+            // two branches wherever it is inlined.
+            // SAFETY: ours is the only reference (see above); the real type is `T` or
+            // a descendant.
+            unsafe { release_both::<T>(self.ptr.as_ptr()) };
             return;
         }
         let old = header.dec_strong();

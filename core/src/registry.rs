@@ -20,12 +20,16 @@
 //!
 //! [`AnyObject`]: crate::AnyObject
 
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
 
 use crate::counts::{self, MAX_TYPES};
+use crate::sync::{Lock, Once};
 use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 
 /// A link-time registration, emitted by the derive. Not part of the public API.
@@ -42,18 +46,18 @@ static TABLE: [AtomicPtr<TypeInfo>; MAX_TYPES] =
 struct Tables {
     /// Every registered type by key. A runtime type's key borrows from the type itself
     /// and is removed when it is unregistered, before it can be freed.
-    by_key: HashMap<&'static str, &'static TypeInfo>,
+    by_key: BTreeMap<&'static str, &'static TypeInfo>,
     /// The next never-used slot.
     next: usize,
     /// Slots of released runtime types, reused last-in first-out.
     free: Vec<usize>,
 }
 
-static TABLES: RwLock<Option<Tables>> = RwLock::new(None);
-static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+static TABLES: Lock<Option<Tables>> = Lock::new(None);
+static INIT: Once<Result<(), String>> = Once::new();
 
 fn read_tables<R>(f: impl FnOnce(&Tables) -> R) -> R {
-    let guard = TABLES.read().unwrap_or_else(|e| e.into_inner());
+    let guard = TABLES.read();
     f(guard.as_ref().expect("registry initialised"))
 }
 
@@ -95,7 +99,7 @@ fn init_static() -> Result<(), String> {
         ));
     }
     let mut tables = Tables {
-        by_key: HashMap::with_capacity(infos.len()),
+        by_key: BTreeMap::new(),
         next: 0,
         free: Vec::new(),
     };
@@ -104,7 +108,7 @@ fn init_static() -> Result<(), String> {
         tables.next += 1;
         publish(&mut tables, slot, info);
     }
-    *TABLES.write().unwrap_or_else(|e| e.into_inner()) = Some(tables);
+    *TABLES.write() = Some(tables);
     Ok(())
 }
 
@@ -124,7 +128,7 @@ fn publish(tables: &mut Tables, slot: usize, info: &'static TypeInfo) -> i32 {
 /// or a platform where link-time collection is unavailable).
 #[cold]
 fn register_late(info: &'static TypeInfo) -> i32 {
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     // Re-check under the lock: another thread may have registered it meanwhile.
     let index = info.index.load(Ordering::Acquire);
@@ -170,7 +174,7 @@ pub(crate) fn register_runtime(
     if key == AnyObject::KEY {
         return Err(RegisterError::Duplicate(AnyObject::type_info()));
     }
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     if let Some(other) = tables.by_key.get(key) {
         return Err(RegisterError::Duplicate(other));
@@ -184,7 +188,7 @@ pub(crate) fn register_runtime(
 /// Removes a runtime type from the key table (it stays reachable by index for its live
 /// instances until it is released). Returns whether it was registered.
 pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     match tables.by_key.get(info.key()) {
         Some(t) if ptr::eq(*t, info) => {
@@ -199,7 +203,7 @@ pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
 /// remains.
 pub(crate) fn release_runtime(info: &TypeInfo) {
     let slot = (info.index() - FIRST_DYNAMIC_INDEX) as usize;
-    let mut guard = TABLES.write().unwrap_or_else(|e| e.into_inner());
+    let mut guard = TABLES.write();
     let tables = guard.as_mut().expect("registry initialised");
     debug_assert!(!tables.by_key.values().any(|t| ptr::eq(*t, info)));
     TABLE[slot].store(ptr::null_mut(), Ordering::Release);
@@ -211,6 +215,18 @@ impl TypeInfo {
     ///
     /// One relaxed load once the registry is initialised; the first call in the program
     /// assigns every linked type its index.
+    ///
+    /// ```
+    /// use rcobj::{registry, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.index")]
+    /// struct Item;
+    ///
+    /// let index = Item::type_info().index();
+    /// assert!(index >= rcobj::FIRST_DYNAMIC_INDEX);
+    /// assert_eq!(registry::by_index(index).unwrap().key(), "doc.registry.index");
+    /// ```
     #[inline(always)]
     pub fn index(&self) -> i32 {
         // Relaxed: the index is a plain number; whoever needs the descriptor behind it goes
@@ -244,6 +260,31 @@ impl TypeInfo {
     ///
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
+    ///
+    /// An instance of a Rust type is counted until its value is dropped; an instance of a
+    /// runtime-defined type until its memory is freed (a [`WeakObj`](crate::WeakObj) keeps
+    /// it counted), since freeing needs the type.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.live_count.Shape")]
+    /// struct Shape;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.registry.live_count.Circle")]
+    /// struct Circle { #[parent] shape: Shape }
+    ///
+    /// let c = Obj::new(Circle { shape: Shape });
+    /// let s = Obj::new(Shape);
+    /// let t = std::thread::spawn(|| Obj::new(Shape)).join().unwrap();
+    /// assert_eq!(Circle::type_info().live_count(), 1);
+    /// assert_eq!(Shape::type_info().live_count(), 2); // the `Circle` counts for `Circle` only
+    /// drop((c, s, t));
+    /// assert_eq!(Shape::type_info().live_count(), 0);
+    /// ```
     pub fn live_count(&self) -> usize {
         let live = if self.rc.is_null() {
             counts::live(self.index())
@@ -285,6 +326,25 @@ pub(crate) fn info_of_index(index: i32) -> Option<&'static TypeInfo> {
 
 /// A registered type: a static type's `&'static TypeInfo`, or a counted reference to a
 /// runtime-defined type that keeps it alive. Derefs to [`TypeInfo`].
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.TypeRef")]
+/// struct Item;
+///
+/// let t: rcobj::TypeRef = registry::by_key("doc.registry.TypeRef").unwrap();
+/// assert_eq!(t.depth(), 1); // derefs to `TypeInfo`
+/// assert!(t == *Item::type_info());
+///
+/// // A runtime type lives while a `TypeRef` to it does.
+/// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.TypeRef.Dynamic").register().unwrap();
+/// let r = registry::by_key("doc.registry.TypeRef.Dynamic").unwrap();
+/// assert!(ty.unregister());
+/// drop(ty);
+/// assert_eq!(r.key(), "doc.registry.TypeRef.Dynamic"); // still alive through `r`
+/// ```
 pub struct TypeRef {
     info: ptr::NonNull<TypeInfo>,
 }
@@ -319,6 +379,22 @@ impl TypeRef {
     }
 
     /// The descriptor with a `'static` lifetime, if this is a static (derived) type.
+    ///
+    /// ```
+    /// use rcobj::{registry, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.registry.as_static")]
+    /// struct Item;
+    ///
+    /// let t = registry::by_key("doc.registry.as_static").unwrap();
+    /// assert!(std::ptr::eq(t.as_static().unwrap(), Item::type_info()));
+    ///
+    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.registry.as_static.Dynamic")
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(registry::by_key(ty.key()).unwrap().as_static().is_none());
+    /// ```
     pub fn as_static(&self) -> Option<&'static TypeInfo> {
         if self.is_runtime() {
             None
@@ -370,6 +446,19 @@ impl PartialEq<TypeInfo> for TypeRef {
 
 /// The type registered under `key`, if any: every derived type linked into the program,
 /// and every runtime-defined type not yet unregistered.
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.by_key")]
+/// struct Item;
+///
+/// // Found before its first instance exists.
+/// let t = registry::by_key("doc.registry.by_key").unwrap();
+/// assert!(t == *Item::type_info());
+/// assert!(registry::by_key("doc.registry.by_key.missing").is_none());
+/// ```
 pub fn by_key(key: &str) -> Option<TypeRef> {
     if key == AnyObject::KEY {
         return Some(TypeRef::from_static(AnyObject::type_info()));
@@ -385,6 +474,19 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
 }
 
 /// The registered type with index `index`, if any.
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.by_index")]
+/// struct Item;
+///
+/// let t = registry::by_index(Item::type_info().index()).unwrap();
+/// assert_eq!(t.key(), "doc.registry.by_index");
+/// assert_eq!(registry::by_index(rcobj::ANY_OBJECT_INDEX).unwrap().key(), "rcobj.Object");
+/// assert!(registry::by_index(0).is_none());
+/// ```
 pub fn by_index(index: i32) -> Option<TypeRef> {
     ensure_init();
     if index == ANY_OBJECT_INDEX {
@@ -403,6 +505,19 @@ pub fn by_index(index: i32) -> Option<TypeRef> {
 /// Every registered type, ordered by index ([`AnyObject`] first).
 ///
 /// [`AnyObject`]: crate::AnyObject
+///
+/// ```
+/// use rcobj::{registry, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.registry.all")]
+/// struct Item;
+///
+/// let types = registry::all();
+/// assert_eq!(types[0].key(), "rcobj.Object");
+/// assert!(types.iter().any(|t| t.key() == "doc.registry.all"));
+/// assert!(types.windows(2).all(|w| w[0].index() < w[1].index()));
+/// ```
 pub fn all() -> Vec<TypeRef> {
     ensure_init();
     let mut out = vec![TypeRef::from_static(AnyObject::type_info())];

@@ -28,18 +28,19 @@
 //! (its last weak reference goes), since freeing needs the type's layout; so
 //! [`RuntimeType::live_count`] counts instances whose memory is still allocated.
 
+use ::alloc::alloc;
+use ::alloc::borrow::ToOwned;
+use ::alloc::boxed::Box;
+use ::alloc::string::String;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::offset_of;
-use core::panic::AssertUnwindSafe;
 use core::ptr;
-use std::alloc;
-use std::boxed::Box;
-use std::panic;
 
 use crate::counts::{self, TypeRc};
-use crate::deleter::park_or_abort;
+use crate::deleter::{catch, park_or_abort};
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
 use crate::registry::{self, RegisterError, TypeRef};
@@ -53,6 +54,33 @@ const fn value_offset_for(align: usize) -> usize {
 
 /// Why a runtime type could not be registered or instantiated. Nothing is registered when
 /// `register` fails.
+///
+/// ```
+/// use rcobj::{Object, RuntimeTypeBuilder, RuntimeTypeError};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.runtime.RuntimeTypeError.Base")]
+/// struct Base(u64);
+///
+/// let err = RuntimeTypeBuilder::new("").register().unwrap_err();
+/// assert_eq!(err, RuntimeTypeError::EmptyKey);
+///
+/// let err = RuntimeTypeBuilder::new("doc.runtime.RuntimeTypeError.Small")
+///     .parent::<Base>()
+///     .layout(4, 8)
+///     .register()
+///     .unwrap_err();
+/// assert_eq!(err, RuntimeTypeError::SmallerThanParent { size: 4, parent_size: 8 });
+/// assert_eq!(err.to_string(), "the value size 4 is smaller than the parent's value size 8");
+///
+/// // A type with a Rust ancestor needs a value of that ancestor for each instance.
+/// let ty = RuntimeTypeBuilder::new("doc.runtime.RuntimeTypeError.Ext")
+///     .parent::<Base>()
+///     .layout(16, 8)
+///     .register()
+///     .unwrap();
+/// assert!(matches!(ty.new_object(|_| {}), Err(RuntimeTypeError::NeedsBase { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RuntimeTypeError {
@@ -186,7 +214,7 @@ impl fmt::Display for RuntimeTypeError {
     }
 }
 
-impl std::error::Error for RuntimeTypeError {}
+impl core::error::Error for RuntimeTypeError {}
 
 /// The nearest static (Rust) ancestor of a runtime type, if it is not `AnyObject`.
 #[derive(Clone, Copy)]
@@ -212,6 +240,19 @@ enum ParentSpec {
 }
 
 /// Builds a runtime-defined type: key, parent, value layout, destructor.
+///
+/// ```
+/// use rcobj::RuntimeTypeBuilder;
+///
+/// let ty = RuntimeTypeBuilder::new("doc.runtime.RuntimeTypeBuilder.Point")
+///     .layout(16, 8) // two `f64`s, say
+///     .final_type()
+///     .register()
+///     .unwrap();
+/// let p = ty.new_object(|bytes| bytes[..8].copy_from_slice(&1.5f64.to_ne_bytes())).unwrap();
+/// assert!(p.is_instance_of(ty.info()));
+/// assert_eq!((ty.info().size(), ty.info().align()), (16, 8));
+/// ```
 pub struct RuntimeTypeBuilder {
     key: String,
     parent: ParentSpec,
@@ -224,6 +265,15 @@ pub struct RuntimeTypeBuilder {
 
 impl RuntimeTypeBuilder {
     /// A type with this key, parent [`AnyObject`], an empty value and no destructor.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.new").register().unwrap();
+    /// assert_eq!(ty.key(), "doc.runtime.new");
+    /// assert!(std::ptr::eq(ty.info().parent().unwrap(), AnyObject::type_info()));
+    /// assert_eq!((ty.info().size(), ty.info().align()), (0, 1));
+    /// ```
     pub fn new(key: impl Into<String>) -> RuntimeTypeBuilder {
         RuntimeTypeBuilder {
             key: key.into(),
@@ -239,6 +289,25 @@ impl RuntimeTypeBuilder {
     /// Runs `f` once the type is released (unregistered, no handle, no instance left) and
     /// its descriptor freed — e.g. to unload the code its destructor lives in. It runs on
     /// whichever thread released the type.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let released = Arc::new(AtomicBool::new(false));
+    /// let flag = released.clone();
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.on_release")
+    ///     .on_release(move || flag.store(true, Ordering::SeqCst))
+    ///     .register()
+    ///     .unwrap();
+    /// let handle = ty.clone();
+    /// ty.unregister();
+    /// drop(ty);
+    /// assert!(!released.load(Ordering::SeqCst)); // `handle` keeps the type
+    /// drop(handle);
+    /// assert!(released.load(Ordering::SeqCst));
+    /// ```
     pub fn on_release(mut self, f: impl FnOnce() + Send + 'static) -> RuntimeTypeBuilder {
         self.on_release = Some(Box::new(f));
         self
@@ -246,6 +315,25 @@ impl RuntimeTypeBuilder {
 
     /// Derives from the Rust type `P`: instances start with a `P` value (see
     /// [`RuntimeType::new_object_with_base`]), so `is::<P>()` and `downcast::<P>()` work.
+    ///
+    /// ```
+    /// use rcobj::{Object, RuntimeTypeBuilder};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.parent.Base")]
+    /// struct Base { id: u32 }
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.parent.Ext")
+    ///     .parent::<Base>()
+    ///     .layout(std::mem::size_of::<Base>() + 8, 8) // the `Base`, then 8 bytes of its own
+    ///     .register()
+    ///     .unwrap();
+    /// let obj = ty.new_object_with_base(Base { id: 3 }, |own| own[0] = 1).unwrap();
+    /// assert!(obj.is::<Base>());
+    /// assert_eq!(obj.downcast_ref::<Base>().map(|b| b.id), Some(3));
+    /// assert_eq!(Base::type_info().live_count(), 0); // counted for the runtime type
+    /// assert_eq!(ty.live_count(), 1);
+    /// ```
     pub fn parent<P: Object + Send + Sync>(mut self) -> RuntimeTypeBuilder {
         self.parent = ParentSpec::Static {
             info: P::type_info(),
@@ -259,12 +347,40 @@ impl RuntimeTypeBuilder {
     }
 
     /// Derives from another runtime type.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let base = RuntimeTypeBuilder::new("doc.runtime.runtime_parent.Base")
+    ///     .layout(4, 4)
+    ///     .register()
+    ///     .unwrap();
+    /// let child = RuntimeTypeBuilder::new("doc.runtime.runtime_parent.Child")
+    ///     .runtime_parent(&base)
+    ///     .layout(8, 4) // the parent's 4 bytes, then 4 of its own
+    ///     .register()
+    ///     .unwrap();
+    /// let obj = child.new_object(|own| own.copy_from_slice(&[1, 2, 3, 4])).unwrap();
+    /// assert!(obj.is_instance_of(base.info()));
+    /// assert_eq!(child.info().parent().unwrap().key(), base.key());
+    /// assert_eq!(child.info().depth(), 2);
+    /// ```
     pub fn runtime_parent(mut self, parent: &RuntimeType) -> RuntimeTypeBuilder {
         self.parent = ParentSpec::Runtime(parent.clone());
         self
     }
 
     /// The value's size and alignment (including the parent's part, which comes first).
+    ///
+    /// ```
+    /// use rcobj::{RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.layout").layout(24, 8).register().unwrap();
+    /// assert_eq!((ty.info().size(), ty.info().align()), (24, 8));
+    ///
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.layout.bad").layout(8, 3).register();
+    /// assert_eq!(err.unwrap_err(), RuntimeTypeError::AlignNotPowerOfTwo { align: 3 });
+    /// ```
     pub fn layout(mut self, size: usize, align: usize) -> RuntimeTypeBuilder {
         self.size = size;
         self.align = align;
@@ -272,6 +388,20 @@ impl RuntimeTypeBuilder {
     }
 
     /// Declares the type `final`: no type may derive from it.
+    ///
+    /// ```
+    /// use rcobj::{RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// let leaf = RuntimeTypeBuilder::new("doc.runtime.final_type")
+    ///     .final_type()
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(leaf.info().is_final());
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.final_type.Child")
+    ///     .runtime_parent(&leaf)
+    ///     .register();
+    /// assert!(matches!(err, Err(RuntimeTypeError::FinalParent { .. })));
+    /// ```
     pub fn final_type(mut self) -> RuntimeTypeBuilder {
         self.is_final = true;
         self
@@ -286,6 +416,27 @@ impl RuntimeTypeBuilder {
     /// created by [`RuntimeType::new_object`] or [`RuntimeType::new_object_with_base`] and
     /// whatever their `init` wrote; it must not unwind, and must stay callable (its code
     /// loaded) until the type is released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU8, Ordering};
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// static DROPPED: AtomicU8 = AtomicU8::new(0);
+    /// unsafe extern "C" fn drop_value(value: *mut u8) {
+    ///     // SAFETY: every instance has a 1-byte value.
+    ///     DROPPED.store(unsafe { *value }, Ordering::SeqCst);
+    /// }
+    ///
+    /// let builder = RuntimeTypeBuilder::new("doc.runtime.drop_fn").layout(1, 1);
+    /// // SAFETY: `drop_value` only reads the first byte, which every instance has.
+    /// let builder = unsafe { builder.drop_fn(drop_value) };
+    /// let ty = builder.register().unwrap();
+    /// let obj = ty.new_object(|bytes| bytes[0] = 42).unwrap();
+    /// drop(obj);
+    /// assert_eq!(DROPPED.load(Ordering::SeqCst), 42);
+    /// ```
     pub unsafe fn drop_fn(mut self, drop_fn: unsafe extern "C" fn(*mut u8)) -> RuntimeTypeBuilder {
         self.drop_fn = Some(drop_fn);
         self
@@ -345,6 +496,25 @@ impl RuntimeTypeBuilder {
 
     /// Registers the type and returns a counted handle to it. On error nothing is
     /// registered.
+    ///
+    /// ```
+    /// use rcobj::{registry, Object, RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.register.Taken")]
+    /// struct Taken;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.register.New").register().unwrap();
+    /// assert!(ty.index() >= rcobj::FIRST_DYNAMIC_INDEX);
+    /// assert_eq!(registry::by_index(ty.index()).unwrap().key(), "doc.runtime.register.New");
+    ///
+    /// // Keys are unique among Rust and runtime types alike.
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.register.Taken").register().unwrap_err();
+    /// assert!(matches!(
+    ///     err,
+    ///     RuntimeTypeError::DuplicateKey { existing, .. } if existing.ends_with("::Taken")
+    /// ));
+    /// ```
     pub fn register(self) -> Result<RuntimeType, RuntimeTypeError> {
         self.check()?;
         let value_offset = value_offset_for(self.align);
@@ -526,6 +696,18 @@ unsafe fn release_inner(rc: *const TypeRc) {
 
 /// A counted handle to a runtime-defined type: the type lives while any handle or
 /// instance does. Cloning and dropping handles updates the type's shared count.
+///
+/// ```
+/// use rcobj::{registry, RuntimeTypeBuilder};
+///
+/// let ty = RuntimeTypeBuilder::new("doc.runtime.RuntimeType").layout(8, 8).register().unwrap();
+/// let again = ty.clone(); // another counted handle
+/// let obj = again.new_object(|_| {}).unwrap();
+/// assert!(registry::by_key("doc.runtime.RuntimeType").is_some());
+/// assert_eq!(ty.live_count(), 1);
+/// drop(obj);
+/// assert_eq!(again.live_count(), 0);
+/// ```
 #[derive(Clone)]
 pub struct RuntimeType {
     handle: TypeRef,
@@ -549,33 +731,97 @@ impl RuntimeType {
     }
 
     /// The runtime type registered under `key`, if any.
+    ///
+    /// ```
+    /// use rcobj::{Object, RuntimeType, RuntimeTypeBuilder};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.lookup.Static")]
+    /// struct Static;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.lookup").register().unwrap();
+    /// assert_eq!(RuntimeType::lookup("doc.runtime.lookup").unwrap().index(), ty.index());
+    /// assert!(RuntimeType::lookup("doc.runtime.lookup.Static").is_none()); // not a runtime type
+    /// ty.unregister();
+    /// assert!(RuntimeType::lookup("doc.runtime.lookup").is_none());
+    /// ```
     pub fn lookup(key: &str) -> Option<RuntimeType> {
         let handle = registry::by_key(key)?;
         handle.is_runtime().then_some(RuntimeType { handle })
     }
 
     /// The descriptor: an ordinary [`TypeInfo`].
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.info").layout(4, 4).register().unwrap();
+    /// let info = ty.info();
+    /// assert!(info.is_runtime());
+    /// assert_eq!(info.rust_name(), "<runtime type>");
+    /// assert_eq!((info.key(), info.size(), info.depth()), ("doc.runtime.info", 4, 1));
+    /// ```
     pub fn info(&self) -> &TypeInfo {
         &self.handle
     }
 
     /// The type key.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.key").layout(4, 4).register().unwrap();
+    /// assert_eq!(ty.key(), "doc.runtime.key");
+    /// ```
     pub fn key(&self) -> &str {
         self.info().key()
     }
 
     /// The type index.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.index").layout(4, 4).register().unwrap();
+    /// let obj = ty.new_object(|_| {}).unwrap();
+    /// assert_eq!(rcobj::Obj::header(&obj).type_index(), ty.index());
+    /// ```
     pub fn index(&self) -> i32 {
         self.info().index()
     }
 
     /// Live instances (whose memory is still allocated); exact when no instance is being
     /// created or freed concurrently.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.live_count").layout(4, 4).register().unwrap();
+    /// let obj = ty.new_object(|_| {}).unwrap();
+    /// let weak = rcobj::Obj::downgrade(&obj);
+    /// assert_eq!(ty.live_count(), 1);
+    /// drop(obj);
+    /// assert_eq!(ty.live_count(), 1); // the value is gone, the memory is kept by `weak`
+    /// drop(weak);
+    /// assert_eq!(ty.live_count(), 0);
+    /// ```
     pub fn live_count(&self) -> usize {
         self.info().live_count()
     }
 
     /// Whether the type is still registered.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.is_registered")
+    ///     .layout(4, 4)
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(ty.is_registered());
+    /// ty.unregister();
+    /// assert!(!ty.is_registered());
+    /// ```
     pub fn is_registered(&self) -> bool {
         !self.rc().is_dying()
     }
@@ -584,6 +830,20 @@ impl RuntimeType {
     /// it. Existing handles and instances keep it alive (and handles may still create
     /// instances); it is released when the last of them goes. Returns `false` if it was
     /// already unregistered.
+    ///
+    /// ```
+    /// use rcobj::{registry, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.unregister").layout(4, 4).register().unwrap();
+    /// let index = ty.index();
+    /// assert!(ty.unregister());
+    /// assert!(!ty.unregister()); // already done
+    /// assert!(registry::by_key("doc.runtime.unregister").is_none());
+    /// assert!(registry::by_index(index).is_none());
+    /// // The handle still creates instances.
+    /// let obj = ty.new_object(|_| {}).unwrap();
+    /// assert!(obj.is_instance_of(ty.info()));
+    /// ```
     pub fn unregister(&self) -> bool {
         if !registry::unregister_runtime(self.info()) {
             return false;
@@ -594,6 +854,21 @@ impl RuntimeType {
 
     /// Creates an instance of a type with no Rust ancestor: the value is zeroed, then
     /// `init` fills it.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.new_object").layout(4, 4).register().unwrap();
+    /// let obj = ty
+    ///     .new_object(|bytes| {
+    ///         assert_eq!(bytes, [0, 0, 0, 0]); // zeroed first
+    ///         bytes[0] = 7;
+    ///     })
+    ///     .unwrap();
+    /// // SAFETY: the value is the 4 bytes `init` filled in, right after the header.
+    /// let value = unsafe { std::slice::from_raw_parts(rcobj::Obj::as_ptr(&obj).cast::<u8>(), 4) };
+    /// assert_eq!(value, [7, 0, 0, 0]);
+    /// ```
     pub fn new_object(&self, init: impl FnOnce(&mut [u8])) -> Result<AnyObj, RuntimeTypeError> {
         if let Some(base) = self.inner().static_base {
             return Err(RuntimeTypeError::NeedsBase {
@@ -606,6 +881,29 @@ impl RuntimeType {
 
     /// Creates an instance of a type whose nearest Rust ancestor is `P`: the value starts
     /// with `base`; the rest is zeroed, then `init` fills it.
+    ///
+    /// ```
+    /// use rcobj::{Object, RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.new_object_with_base.Named")]
+    /// struct Named { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.new_object_with_base.Other")]
+    /// struct Other;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.new_object_with_base.Ext")
+    ///     .parent::<Named>()
+    ///     .layout(std::mem::size_of::<Named>() + 8, 8)
+    ///     .register()
+    ///     .unwrap();
+    /// let obj = ty.new_object_with_base(Named { name: "n".into() }, |own| own[0] = 1).unwrap();
+    /// assert_eq!(obj.downcast_ref::<Named>().map(|n| n.name.as_str()), Some("n"));
+    ///
+    /// let err = ty.new_object_with_base(Other, |_| {});
+    /// assert!(matches!(err, Err(RuntimeTypeError::WrongBase { .. })));
+    /// ```
     pub fn new_object_with_base<P: Object + Send + Sync>(
         &self,
         base: P,
@@ -730,7 +1028,7 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         }
         if let Some(b) = base {
             // SAFETY: the value starts with a live base of that type.
-            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { (b.drop)(value) }));
+            let r = catch(|| unsafe { (b.drop)(value) });
             if let Err(p) = r {
                 park_or_abort(p, b.info.key());
             }
@@ -748,7 +1046,30 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
 impl Obj<AnyObject> {
     /// Whether the object's real type is `ty` or one of its descendants (for runtime
     /// types and static types alike). O(1).
+    ///
+    /// Every object is an instance of [`AnyObject`], as [`is::<AnyObject>()`](Obj::is)
+    /// says; an object whose type index the registry does not know (a foreign object) is
+    /// an instance of nothing else.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, AnyObject, Obj, Object, RuntimeTypeBuilder};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.is_instance_of.Static")]
+    /// struct Static;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.is_instance_of").register().unwrap();
+    /// let dynamic = ty.new_object(|_| {}).unwrap();
+    /// let stat: AnyObj = Obj::new(Static).upcast();
+    /// assert!(dynamic.is_instance_of(ty.info()));
+    /// assert!(dynamic.is_instance_of(AnyObject::type_info()));
+    /// assert!(!stat.is_instance_of(ty.info()));
+    /// assert!(stat.is_instance_of(Static::type_info()));
+    /// ```
     pub fn is_instance_of(&self, ty: &TypeInfo) -> bool {
-        registry::info_of_index(Obj::header(self).type_index()).is_some_and(|real| real.is_a(ty))
+        // Every object, foreign ones included, is an `AnyObject` (as `is::<AnyObject>()`).
+        ty.depth() == 0
+            || registry::info_of_index(Obj::header(self).type_index())
+                .is_some_and(|real| real.is_a(ty))
     }
 }

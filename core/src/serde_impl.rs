@@ -84,6 +84,10 @@ impl<'de, T: Object + Deserialize<'de>> Deserialize<'de> for WeakObj<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::string::String;
+    use std::vec;
+    use std::vec::Vec;
+
     use crate::{self as rcobj, Obj, ObjBorrow, Object, UniqueObj, WeakObj};
     use serde::{Deserialize, Serialize};
 

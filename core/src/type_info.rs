@@ -9,8 +9,26 @@ use core::marker::PhantomData;
 use core::sync::atomic::AtomicI32;
 
 /// Index of the root type [`AnyObject`] (tvm-ffi's `kTVMFFIObject`).
+///
+/// ```
+/// use rcobj::{AnyObject, Object, ANY_OBJECT_INDEX};
+///
+/// assert_eq!(ANY_OBJECT_INDEX, 64);
+/// assert_eq!(AnyObject::type_info().index(), ANY_OBJECT_INDEX);
+/// ```
 pub const ANY_OBJECT_INDEX: i32 = 64;
 /// The first index handed to a derived type (tvm-ffi's first dynamic index).
+///
+/// ```
+/// use rcobj::{Object, FIRST_DYNAMIC_INDEX};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.type_info.FIRST_DYNAMIC_INDEX")]
+/// struct Item;
+///
+/// assert_eq!(FIRST_DYNAMIC_INDEX, 128);
+/// assert!(Item::type_info().index() >= FIRST_DYNAMIC_INDEX);
+/// ```
 pub const FIRST_DYNAMIC_INDEX: i32 = 128;
 /// Marks a [`TypeInfo`] whose index has not been assigned yet.
 pub(crate) const UNASSIGNED: i32 = -1;
@@ -20,6 +38,26 @@ pub(crate) const UNASSIGNED: i32 = -1;
 /// One `static` per type, written by `#[derive(Object)]`; reach it with
 /// [`Object::type_info`], [`Obj::type_info`](crate::Obj::type_info) or the
 /// [`registry`](crate::registry).
+///
+/// ```
+/// use rcobj::{AnyObject, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.type_info.TypeInfo.Shape")]
+/// struct Shape { name: String }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.type_info.TypeInfo.Circle", final)]
+/// struct Circle { #[parent] shape: Shape, radius: f64 }
+///
+/// let info = Circle::type_info();
+/// assert_eq!(info.key(), "doc.type_info.TypeInfo.Circle");
+/// assert_eq!(info.depth(), 2);
+/// assert!(info.is_final());
+/// assert!(info.is_a(Shape::type_info()));
+/// assert_eq!(info.size(), std::mem::size_of::<Circle>());
+/// ```
 pub struct TypeInfo {
     key: &'static str,
     rust_name: &'static str,
@@ -122,6 +160,22 @@ impl TypeInfo {
     }
 
     /// The type key, unique in the program (e.g. `"demo.Shape"`).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.key.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.key.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
+    /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
+    /// ```
     #[inline]
     pub fn key(&self) -> &str {
         self.key
@@ -129,18 +183,69 @@ impl TypeInfo {
 
     /// The Rust path of the type, as the derive saw it (`module::Name`), or
     /// `"<runtime type>"`.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.rust_name.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.rust_name.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// // `module_path!()` of the definition, then the name.
+    /// assert!(Circle::type_info().rust_name().ends_with("::Circle"));
+    /// ```
     #[inline]
     pub fn rust_name(&self) -> &str {
         self.rust_name
     }
 
     /// The depth in the hierarchy: [`AnyObject`] is 0, a root struct 1, its child 2.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.depth.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.depth.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(AnyObject::type_info().depth(), 0);
+    /// assert_eq!(Shape::type_info().depth(), 1);
+    /// assert_eq!(Circle::type_info().depth(), 2);
+    /// ```
     #[inline]
     pub fn depth(&self) -> usize {
         self.depth
     }
 
     /// The parent type; `None` only for [`AnyObject`].
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.parent.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.parent.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// let parent = Circle::type_info().parent().unwrap();
+    /// assert!(std::ptr::eq(parent, Shape::type_info()));
+    /// assert!(std::ptr::eq(Shape::type_info().parent().unwrap(), AnyObject::type_info()));
+    /// assert!(AnyObject::type_info().parent().is_none());
+    /// ```
     #[inline]
     pub fn parent(&self) -> Option<&TypeInfo> {
         self.parent
@@ -148,36 +253,138 @@ impl TypeInfo {
 
     /// Every ancestor, root first, excluding the type itself (`ancestors()[0]` is
     /// [`AnyObject`]'s, `ancestors()[depth - 1]` the parent's).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.ancestors.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.ancestors.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// let keys: Vec<&str> = Circle::type_info().ancestors().iter().map(|t| t.key()).collect();
+    /// assert_eq!(keys, ["rcobj.Object", "doc.type_info.ancestors.Shape"]);
+    /// ```
     #[inline]
     pub fn ancestors(&self) -> &[&TypeInfo] {
         self.ancestors
     }
 
     /// Whether the type was defined at run time (see `RuntimeTypeBuilder`).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.is_runtime.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.is_runtime.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert!(!Circle::type_info().is_runtime());
+    /// let ty = rcobj::RuntimeTypeBuilder::new("doc.type_info.is_runtime.Dynamic")
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(ty.info().is_runtime());
+    /// ```
     #[inline]
     pub fn is_runtime(&self) -> bool {
         !self.rc.is_null()
     }
 
     /// Whether the type was declared `#[object(final)]` (no type may derive from it).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.is_final.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.is_final.Circle", final)]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert!(Circle::type_info().is_final());
+    /// assert!(!Shape::type_info().is_final());
+    /// ```
     #[inline]
     pub fn is_final(&self) -> bool {
         self.is_final
     }
 
     /// `size_of` the value (not of the object, which adds the 24-byte header).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.size.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.size.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(Shape::type_info().size(), std::mem::size_of::<String>());
+    /// assert_eq!(Circle::type_info().size(), std::mem::size_of::<Circle>());
+    /// assert_eq!(AnyObject::type_info().size(), 0);
+    /// ```
     #[inline]
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// `align_of` the value.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.align.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.align.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(Circle::type_info().align(), std::mem::align_of::<f64>());
+    /// ```
     #[inline]
     pub fn align(&self) -> usize {
         self.align
     }
 
     /// Whether `self` is `other` or one of its descendants. O(1).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.is_a.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.is_a.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// let (circle, shape) = (Circle::type_info(), Shape::type_info());
+    /// assert!(circle.is_a(shape));
+    /// assert!(circle.is_a(circle));
+    /// assert!(circle.is_a(AnyObject::type_info()));
+    /// assert!(!shape.is_a(circle));
+    /// ```
     #[inline]
     pub fn is_a(&self, other: &TypeInfo) -> bool {
         core::ptr::eq(self, other)
@@ -215,6 +422,24 @@ pub struct S<N>(PhantomData<N>);
 /// struct's first field (at offset 0 of a `#[repr(C)]` struct) or [`AnyObject`] for a root
 /// struct; `TYPE_INFO` describes `Self` (depth, ancestors, size, align, finality); `Depth`
 /// is `S<<Self::Parent as Object>::Depth>`. Write `#[derive(Object)]` instead.
+///
+/// # Examples
+///
+/// ```
+/// use rcobj::{AnyObject, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.type_info.Object.Shape")]
+/// struct Shape;
+///
+/// fn key_of<T: Object>(_: &Obj<T>) -> &'static str {
+///     T::type_info().key()
+/// }
+///
+/// assert_eq!(key_of(&Obj::new(Shape)), "doc.type_info.Object.Shape");
+/// assert_eq!(Shape::DEPTH, 1);
+/// assert!(std::ptr::eq(Shape::ANCESTORS[0], AnyObject::type_info()));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an rcobj object",
     label = "not an object type",
@@ -235,6 +460,17 @@ pub unsafe trait Object: Sized + 'static {
     const IS_FINAL: bool;
 
     /// The descriptor of this type.
+    ///
+    /// ```
+    /// use rcobj::Object;
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.type_info")]
+    /// struct Item;
+    ///
+    /// assert_eq!(Item::type_info().key(), "doc.type_info.type_info");
+    /// assert!(std::ptr::eq(Item::type_info(), Item::TYPE_INFO));
+    /// ```
     #[inline(always)]
     fn type_info() -> &'static TypeInfo {
         Self::TYPE_INFO
@@ -245,12 +481,32 @@ pub unsafe trait Object: Sized + 'static {
 /// `Obj<AnyObject>`: a handle to any object, Rust's or a foreign one.
 ///
 /// It has no public constructor: an `AnyObject` exists only as the head of a real object.
+///
+/// ```
+/// use rcobj::{AnyObj, AnyObject, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.type_info.AnyObject")]
+/// struct Item(u8);
+///
+/// let info = AnyObject::type_info();
+/// assert_eq!((info.key(), info.index(), info.depth()), ("rcobj.Object", 64, 0));
+/// let any: AnyObj = Obj::new(Item(1)).upcast();
+/// assert!(any.is::<AnyObject>());
+/// ```
 pub struct AnyObject {
     _private: (),
 }
 
 impl AnyObject {
     /// The type key of the root type.
+    ///
+    /// ```
+    /// use rcobj::{registry, AnyObject};
+    ///
+    /// assert_eq!(AnyObject::KEY, "rcobj.Object");
+    /// assert!(registry::by_key(AnyObject::KEY).is_some());
+    /// ```
     pub const KEY: &'static str = "rcobj.Object";
 }
 

@@ -42,6 +42,19 @@ unsafe impl<T: Object + Sync> Sync for UniqueObj<T> {}
 impl<T: Object> UniqueObj<T> {
     /// Allocates an object holding `value` (one allocation) and counts the instance in this
     /// thread's slot for `T`.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, UniqueObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.unique.new")]
+    /// struct List(Vec<u32>);
+    ///
+    /// let mut u = UniqueObj::new(List(Vec::new()));
+    /// u.0.push(1); // `DerefMut`: no count check needed
+    /// assert_eq!(u.0, [1]);
+    /// assert_eq!(List::type_info().live_count(), 1);
+    /// ```
     #[inline]
     pub fn new(value: T) -> UniqueObj<T> {
         let index = T::type_info().index();
@@ -54,6 +67,20 @@ impl<T: Object> UniqueObj<T> {
     }
 
     /// Shares the object: an [`Obj`] with strong count 1. No atomic operation.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, UniqueObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.unique.share")]
+    /// struct List(Vec<u32>);
+    ///
+    /// let mut u = UniqueObj::new(List(vec![1]));
+    /// u.0.push(2);
+    /// let shared: Obj<List> = UniqueObj::share(u);
+    /// assert_eq!(Obj::strong_count(&shared), 1);
+    /// assert_eq!(shared.0, [1, 2]);
+    /// ```
     #[inline(always)]
     pub fn share(this: Self) -> Obj<T> {
         let this = ManuallyDrop::new(this);
@@ -62,6 +89,19 @@ impl<T: Object> UniqueObj<T> {
     }
 
     /// Moves the value out and frees the object.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, UniqueObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.unique.into_inner")]
+    /// struct List(Vec<u32>);
+    ///
+    /// let u = UniqueObj::new(List(vec![3]));
+    /// let list: List = UniqueObj::into_inner(u);
+    /// assert_eq!(list.0, [3]);
+    /// assert_eq!(List::type_info().live_count(), 0); // counted out; the block is freed
+    /// ```
     pub fn into_inner(this: Self) -> T {
         let this = ManuallyDrop::new(this);
         let cell = this.ptr.as_ptr();

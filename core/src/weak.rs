@@ -42,6 +42,19 @@ const DANGLING: usize = usize::MAX;
 
 impl<T: Object> WeakObj<T> {
     /// A weak handle to nothing: allocates nothing, never upgrades.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.new")]
+    /// struct Item(u8);
+    ///
+    /// let w: WeakObj<Item> = WeakObj::new();
+    /// assert!(w.upgrade().is_none());
+    /// assert_eq!(w.strong_count(), 0);
+    /// assert!(w.ptr_eq(&WeakObj::default()));
+    /// ```
     pub const fn new() -> WeakObj<T> {
         WeakObj {
             // SAFETY: `usize::MAX` is not zero. It is only compared, never dereferenced, and
@@ -81,6 +94,22 @@ impl<T: Object> WeakObj<T> {
     }
 
     /// A strong handle, if the value is still alive.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.upgrade")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let w = Obj::downgrade(&a);
+    /// let b = w.upgrade().unwrap();
+    /// assert!(Obj::ptr_eq(&a, &b));
+    /// assert_eq!(Obj::strong_count(&a), 2);
+    /// drop((a, b));
+    /// assert!(w.upgrade().is_none()); // never revives a dropped value
+    /// ```
     #[inline]
     pub fn upgrade(&self) -> Option<Obj<T>> {
         let word = self.header()?.word();
@@ -110,12 +139,40 @@ impl<T: Object> WeakObj<T> {
     }
 
     /// The number of strong references (0 for [`WeakObj::new`]).
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.strong_count")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let w = Obj::downgrade(&a);
+    /// let _b = a.clone();
+    /// assert_eq!(w.strong_count(), 2);
+    /// ```
     pub fn strong_count(&self) -> u32 {
         self.header().map_or(0, ObjectHeader::strong_count)
     }
 
     /// The number of weak handles, or 0 once no strong reference is left (as
     /// `std::sync::Weak::weak_count`).
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.weak_count")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let w = Obj::downgrade(&a);
+    /// let w2 = w.clone();
+    /// assert_eq!(w.weak_count(), 2);
+    /// drop(a);
+    /// assert_eq!(w2.weak_count(), 0); // no strong reference left
+    /// ```
     pub fn weak_count(&self) -> u32 {
         let Some(h) = self.header() else { return 0 };
         let word = h.load_combined(Ordering::Acquire);
@@ -127,6 +184,20 @@ impl<T: Object> WeakObj<T> {
     }
 
     /// Whether two weak handles point to the same object (two [`WeakObj::new`]s do).
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.ptr_eq")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let b = Obj::new(Item(1));
+    /// assert!(Obj::downgrade(&a).ptr_eq(&Obj::downgrade(&a)));
+    /// assert!(!Obj::downgrade(&a).ptr_eq(&Obj::downgrade(&b)));
+    /// assert!(WeakObj::<Item>::new().ptr_eq(&WeakObj::new()));
+    /// ```
     pub fn ptr_eq(&self, other: &Self) -> bool {
         self.ptr == other.ptr
     }
@@ -150,9 +221,11 @@ impl<T: Object> Drop for WeakObj<T> {
     #[inline]
     fn drop(&mut self) {
         if self.header().is_some() {
-            // SAFETY: we own one weak reference to a live header. The pointer is the
-            // handle's own, which may free the whole block.
-            unsafe { release_weak(self.ptr.as_ptr().cast()) };
+            // Derived from the block pointer, not from `header()`'s reference: the deleter
+            // may free the whole block through it.
+            let h: *const ObjectHeader = self.ptr.as_ptr().cast_const().cast();
+            // SAFETY: we own one weak reference to a live header.
+            unsafe { release_weak(h) };
         }
     }
 }

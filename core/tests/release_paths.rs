@@ -1,6 +1,8 @@
 //! The release paths: the unshared fast path, the inline own-deleter path, the general
 //! path through the deleter pointer (ancestor-typed handles), and panics from `Drop` on
 //! each of them. A counting allocator checks that every block is freed exactly once.
+//! (Needs the `std` feature: without it a panic cannot be caught in the deleter.)
+#![cfg(feature = "std")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -212,4 +214,45 @@ fn counts_follow_objects_across_threads() {
     assert_eq!(Plain3::type_info().live_count(), 1);
     std::thread::spawn(move || drop(o)).join().unwrap();
     assert_eq!(Plain3::type_info().live_count(), 0);
+}
+
+/// A deleter called by foreign code (here: through the header's function pointer, with no
+/// Rust release in progress) cannot unwind into its caller: a panicking `Drop` aborts the
+/// process with a message naming the type. Runs itself in a child process.
+#[test]
+#[cfg_attr(miri, ignore = "spawns a process")]
+fn drop_panic_during_a_foreign_release_aborts_with_a_message() {
+    const CHILD: &str = "RCOBJ_TEST_FOREIGN_RELEASE";
+    if std::env::var_os(CHILD).is_some() {
+        quiet_panics();
+        let raw = Obj::into_raw(Obj::new(Bomb { armed: true }));
+        // SAFETY: `raw` is a live object whose only reference we own; calling its deleter
+        // with both phases is what foreign code does on the last release.
+        unsafe {
+            let deleter = (*raw).deleter().expect("a Rust object has a deleter");
+            deleter(raw.cast(), rcobj::DELETER_BOTH);
+        }
+        unreachable!("the deleter must abort");
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "drop_panic_during_a_foreign_release_aborts_with_a_message",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(6), "SIGABRT");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`test.release.Bomb`") && stderr.contains("aborting"),
+        "{stderr}"
+    );
 }

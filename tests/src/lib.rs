@@ -105,28 +105,81 @@ std::thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
     static FREES: Cell<usize> = const { Cell::new(0) };
     static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+    static WATCHED: Cell<usize> = const { Cell::new(0) };
+    static WATCHED_FREES: Cell<u32> = const { Cell::new(0) };
 }
 
-/// A global allocator that counts, per thread, allocations and frees made by that thread.
-/// Install it with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
+/// A global allocator that counts, per thread, allocations and frees made by that thread,
+/// and how often one watched block is freed (see [`watch`]). Install it with
+/// `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
 pub struct CountingAlloc;
 
-// SAFETY: forwards to `System`; the thread-local counters have no destructor and do not
-// allocate.
+// SAFETY: forwards to `System` unchanged; the bookkeeping only touches const-initialised
+// thread-locals without destructors, which never allocate.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         let _ = LIVE_BYTES.try_with(|c| c.set(c.get() + layout.size() as isize));
         // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
+        let p = unsafe { System.alloc(layout) };
+        // The address was handed out again, so it had been freed: stop watching it.
+        let _ = WATCHED.try_with(|w| {
+            if w.get() == p as usize {
+                w.set(0);
+            }
+        });
+        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let _ = FREES.try_with(|c| c.set(c.get() + 1));
         let _ = LIVE_BYTES.try_with(|c| c.set(c.get() - layout.size() as isize));
+        let _ = WATCHED.try_with(|w| {
+            if w.get() == ptr as usize {
+                WATCHED_FREES.with(|f| f.set(f.get() + 1));
+            }
+        });
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
+}
+
+/// Starts counting, on this thread, the frees of the block at `p` (with [`CountingAlloc`]
+/// installed).
+pub fn watch<T>(p: *const T) {
+    WATCHED.with(|w| w.set(p as usize));
+    WATCHED_FREES.with(|f| f.set(0));
+}
+
+/// How often the watched block was freed on this thread since [`watch`].
+pub fn frees() -> u32 {
+    WATCHED_FREES.with(Cell::get)
+}
+
+/// A Rust object that counts its destructions (for the C and tvm-ffi interop tests).
+#[derive(Object)]
+#[object(key = "tests.Probe")]
+pub struct Probe {
+    /// Payload.
+    pub id: u64,
+    /// Destructions so far.
+    pub drops: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A new probe object and its drop counter.
+pub fn probe(id: u64) -> (rcobj::Obj<Probe>, Arc<std::sync::atomic::AtomicU32>) {
+    let drops = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let o = rcobj::Obj::new(Probe {
+        id,
+        drops: drops.clone(),
+    });
+    (o, drops)
 }
 
 /// This thread's allocation counters: `(allocations, frees, live bytes)`.

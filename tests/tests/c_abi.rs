@@ -16,13 +16,11 @@
 //! layout).
 #![cfg(not(any(miri, loom)))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::cell::UnsafeCell;
+use std::sync::atomic::Ordering;
 
-// Links the crate's library, and with it the C side that `build.rs` compiles.
-use rcobj_tests as _;
+// The crate's library also links the C side that `build.rs` compiles.
+use rcobj_tests::{frees, probe, watch, CountingAlloc, Probe};
 
 use rcobj::{
     AnyObj, AnyObject, Deleter, Obj, ObjectHeader, WeakObj, ANY_OBJECT_INDEX, BOTH_ONE,
@@ -135,81 +133,10 @@ extern "C" {
     fn rcobj_c_overflow(which: i32);
 }
 
-// ---- a watch on one block in the global allocator ---------------------------------------
-
-/// The system allocator, counting how often the watched address is freed on this thread.
-struct WatchingAlloc;
-
-std::thread_local! {
-    static WATCHED: Cell<usize> = const { Cell::new(0) };
-    static FREES: Cell<u32> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the bookkeeping only touches
-// const-initialised thread-locals without destructors, which never allocate.
-unsafe impl GlobalAlloc for WatchingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's guarantees.
-        let p = unsafe { System.alloc(layout) };
-        // The address was handed out again, so it had been freed: stop watching it.
-        let _ = WATCHED.try_with(|w| {
-            if w.get() == p as usize {
-                w.set(0);
-            }
-        });
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = WATCHED.try_with(|w| {
-            if w.get() == ptr as usize {
-                FREES.with(|f| f.set(f.get() + 1));
-            }
-        });
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+// ---- the allocator watch and the probe type (shared with the other interop test) ---------
 
 #[global_allocator]
-static ALLOC: WatchingAlloc = WatchingAlloc;
-
-/// Starts counting the frees of the block at `p` on this thread.
-fn watch(p: *const ObjectHeader) {
-    WATCHED.with(|w| w.set(p as usize));
-    FREES.with(|f| f.set(0));
-}
-
-/// How often the watched block was freed on this thread since [`watch`].
-fn frees() -> u32 {
-    FREES.with(Cell::get)
-}
-
-// ---- a Rust object type -----------------------------------------------------------------
-
-/// A Rust object that counts its destructions.
-#[derive(rcobj::Object)]
-#[object(key = "tests.c_abi.Probe")]
-struct Probe {
-    id: u64,
-    drops: Arc<AtomicU32>,
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// A new probe object and its drop counter.
-fn probe(id: u64) -> (Obj<Probe>, Arc<AtomicU32>) {
-    let drops = Arc::new(AtomicU32::new(0));
-    let o = Obj::new(Probe {
-        id,
-        drops: drops.clone(),
-    });
-    (o, drops)
-}
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Hands a Rust object to C: erases its type and gives up the handle.
 fn to_c(o: Obj<Probe>) -> *mut ObjectHeader {

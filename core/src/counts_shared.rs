@@ -1,0 +1,175 @@
+//! Instance counts without `std` (`--no-default-features`): there are no thread-locals, so
+//! every type's count is one shared atomic, and a runtime type's references are counted in
+//! its packed word directly (the per-thread protocol of `counts.rs` needs thread-locals
+//! and a thread list). Same interface as `counts.rs`, which is used with `std`.
+
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering, Ordering::Relaxed};
+
+use crate::type_info::FIRST_DYNAMIC_INDEX;
+
+/// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+///
+/// ```
+/// assert_eq!(rcobj::MAX_TYPES, 4096);
+/// ```
+pub const MAX_TYPES: usize = 4096;
+/// How many of those have a per-thread slot: none without `std`.
+///
+/// ```
+/// assert_eq!(rcobj::THREAD_SLOTS, 0);
+/// ```
+pub const THREAD_SLOTS: usize = 0;
+
+/// The shared counts, indexed by `type_index - FIRST_DYNAMIC_INDEX`.
+static SHARED: [AtomicI64; MAX_TYPES] = [const { AtomicI64::new(0) }; MAX_TYPES];
+
+fn slot_of(index: i32) -> Option<usize> {
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
+    (slot < MAX_TYPES).then_some(slot)
+}
+
+/// Adds `delta` to the count of the static type `index` (one relaxed RMW).
+#[inline(always)]
+pub(crate) fn add(index: i32, delta: i64) {
+    if let Some(slot) = slot_of(index) {
+        SHARED[slot].fetch_add(delta, Relaxed);
+    }
+}
+
+/// The live count of `index`.
+pub(crate) fn live(index: i32) -> i64 {
+    slot_of(index).map_or(0, |slot| SHARED[slot].load(Relaxed))
+}
+
+/// The number of threads with per-thread slots: none without `std`.
+///
+/// ```
+/// assert_eq!(rcobj::registered_threads(), 0);
+/// ```
+pub fn registered_threads() -> usize {
+    0
+}
+
+/// Nothing to merge without per-thread slots.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.counts_shared.merge_thread_counts")]
+/// struct Item;
+///
+/// let o = Obj::new(Item);
+/// rcobj::merge_thread_counts(); // nothing to do
+/// assert_eq!(Item::type_info().live_count(), 1);
+/// ```
+pub fn merge_thread_counts() {}
+
+/// The offset added to a runtime type's count (as in `counts.rs`).
+const SHARED_ZERO: u64 = 1 << 31;
+/// The word of a released runtime type.
+const RELEASED: u64 = SHARED_ZERO;
+
+/// The reference state of a runtime type: its count in one word (plus 2^31), with the
+/// registry's bias while registered.
+pub(crate) struct TypeRc {
+    word: AtomicU64,
+    dying: AtomicBool,
+    handles: AtomicI64,
+    /// Frees the runtime type that owns this state; called once, by whoever released it.
+    release: unsafe fn(*const TypeRc),
+}
+
+impl TypeRc {
+    /// A registered type's state: the registry's bias in the count.
+    pub(crate) fn new(_slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+        TypeRc {
+            word: AtomicU64::new(SHARED_ZERO + 1),
+            dying: AtomicBool::new(false),
+            handles: AtomicI64::new(0),
+            release,
+        }
+    }
+
+    /// Whether `unregister` ran.
+    pub(crate) fn is_dying(&self) -> bool {
+        self.dying.load(Ordering::Acquire)
+    }
+}
+
+/// Nothing to list without thread exits to merge.
+pub(crate) fn add_runtime_type(_rc: *const TypeRc) {}
+
+/// Adds `delta` (two's complement) to the word; releases the type on reaching zero.
+///
+/// # Safety
+///
+/// `rc` is alive; the caller touches it no more after a decrement unless it holds another
+/// reference.
+unsafe fn add_word(rc: *const TypeRc, delta: u64) {
+    // SAFETY: alive per the caller until the RMW.
+    let word = unsafe { &(*rc).word };
+    // AcqRel: releases our uses to whoever frees the type; acquires theirs if that is us.
+    if word.fetch_add(delta, Ordering::AcqRel).wrapping_add(delta) == RELEASED {
+        // SAFETY: our RMW released it, exactly once.
+        unsafe { ((*rc).release)(rc) };
+    }
+}
+
+/// Adds `delta` instances of a runtime type.
+///
+/// # Safety
+///
+/// As for `counts::add_runtime`.
+pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
+    // SAFETY: as the caller guarantees.
+    unsafe { add_word(rc, delta as u64) };
+}
+
+/// A counted handle was made.
+///
+/// # Safety
+///
+/// The type is alive during the call.
+pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
+    rc.handles.fetch_add(1, Relaxed);
+    rc.word.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A counted handle was dropped.
+///
+/// # Safety
+///
+/// The caller owned a counted handle and touches the type no more.
+pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
+    // SAFETY: our handle keeps it alive until the RMW.
+    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
+    // SAFETY: as above.
+    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+}
+
+/// Unregisters: drops the registry's bias. `false` if already unregistered.
+///
+/// # Safety
+///
+/// The caller holds a counted handle and removed the type from the key table.
+pub(crate) unsafe fn unregister_runtime(rc: *const TypeRc) -> bool {
+    // SAFETY: alive through the caller's handle.
+    if unsafe { &*rc }.dying.swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    // SAFETY: as above; the caller's handle keeps the word above "released".
+    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    true
+}
+
+/// The live instance count: the word less the handles and the registry's bias.
+pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    let word = rc.word.load(Ordering::Acquire);
+    let mut sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;
+    sum -= rc.handles.load(Relaxed);
+    if !rc.dying.load(Relaxed) {
+        sum -= 1;
+    }
+    sum
+}

@@ -1,0 +1,72 @@
+//! Loom models of the release paths, including the unshared release (one acquire load,
+//! no RMW) racing with the other reference kinds.
+//!
+//! `RUSTFLAGS="--cfg loom" cargo test -p rcobj --test loom_release --release`
+
+#![cfg(loom)]
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+use loom::thread;
+use rcobj::{Obj, Object};
+
+#[derive(Object)]
+#[object(key = "test.loom.Counted")]
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn counted() -> (Obj<Counted>, Arc<AtomicUsize>) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    (Obj::new(Counted(Arc::clone(&drops))), drops)
+}
+
+/// The last strong handle is dropped while a weak handle goes away on another thread:
+/// either the strong release sees weak 2 (RMW path) or weak 1 (unshared path).
+#[test]
+fn strong_release_races_with_weak_drop() {
+    loom::model(|| {
+        let (o, drops) = counted();
+        let w = Obj::downgrade(&o);
+        let t = thread::spawn(move || drop(w));
+        drop(o);
+        t.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// Two strong handles dropped on two threads: the second may take the unshared path.
+#[test]
+fn two_strong_releases() {
+    loom::model(|| {
+        let (o, drops) = counted();
+        let c = o.clone();
+        let t = thread::spawn(move || drop(c));
+        drop(o);
+        t.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// An upgrade races with the last strong release: it either fails or keeps the value
+/// alive; the value is dropped exactly once either way.
+#[test]
+fn upgrade_races_with_last_release() {
+    loom::model(|| {
+        let (o, drops) = counted();
+        let w = Obj::downgrade(&o);
+        let t = thread::spawn(move || {
+            if let Some(u) = w.upgrade() {
+                assert_eq!(u.0.load(SeqCst), 0);
+            }
+        });
+        drop(o);
+        t.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
