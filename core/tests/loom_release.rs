@@ -21,6 +21,27 @@ impl Drop for Counted {
     }
 }
 
+/// Runs `body` as a loom model on a spawned thread: loom drops its statics (among them the
+/// per-thread count tables) before the model's main thread ends, so objects must not be
+/// counted on it.
+fn model(body: impl Fn() + Send + Sync + 'static) {
+    let body = Arc::new(body);
+    loom::model(move || {
+        let body = Arc::clone(&body);
+        spawn(move || body()).join().unwrap();
+    });
+}
+
+/// Spawns a model thread that merges its instance counts before `join` returns, as a real
+/// thread's exit does (loom's `join` does not wait for thread-local destructors).
+fn spawn<R: 'static>(f: impl FnOnce() -> R + 'static) -> thread::JoinHandle<R> {
+    thread::spawn(move || {
+        let r = f();
+        rcobj::__private::loom_thread_exit();
+        r
+    })
+}
+
 fn counted() -> (Obj<Counted>, Arc<AtomicUsize>) {
     let drops = Arc::new(AtomicUsize::new(0));
     (Obj::new(Counted(Arc::clone(&drops))), drops)
@@ -30,10 +51,10 @@ fn counted() -> (Obj<Counted>, Arc<AtomicUsize>) {
 /// either the strong release sees weak 2 (RMW path) or weak 1 (unshared path).
 #[test]
 fn strong_release_races_with_weak_drop() {
-    loom::model(|| {
+    model(|| {
         let (o, drops) = counted();
         let w = Obj::downgrade(&o);
-        let t = thread::spawn(move || drop(w));
+        let t = spawn(move || drop(w));
         drop(o);
         t.join().unwrap();
         assert_eq!(drops.load(SeqCst), 1);
@@ -43,10 +64,10 @@ fn strong_release_races_with_weak_drop() {
 /// Two strong handles dropped on two threads: the second may take the unshared path.
 #[test]
 fn two_strong_releases() {
-    loom::model(|| {
+    model(|| {
         let (o, drops) = counted();
         let c = o.clone();
-        let t = thread::spawn(move || drop(c));
+        let t = spawn(move || drop(c));
         drop(o);
         t.join().unwrap();
         assert_eq!(drops.load(SeqCst), 1);
@@ -57,10 +78,10 @@ fn two_strong_releases() {
 /// alive; the value is dropped exactly once either way.
 #[test]
 fn upgrade_races_with_last_release() {
-    loom::model(|| {
+    model(|| {
         let (o, drops) = counted();
         let w = Obj::downgrade(&o);
-        let t = thread::spawn(move || {
+        let t = spawn(move || {
             if let Some(u) = w.upgrade() {
                 assert_eq!(u.0.load(SeqCst), 0);
             }
