@@ -21,6 +21,17 @@ impl Drop for Counted {
     }
 }
 
+loom::lazy_static! {
+    static ref STEPS: loom::sync::atomic::AtomicUsize = loom::sync::atomic::AtomicUsize::new(0);
+}
+
+/// A scheduling point: a relaxed RMW on a shared counter, so loom explores every order of
+/// the steps (its reduction can otherwise hide a load behind another thread's load,
+/// tokio-rs/loom#166, #392) without adding a happens-before edge.
+fn step() {
+    STEPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Runs `body` as a loom model on a spawned thread: loom drops its statics (among them the
 /// per-thread count tables) before the model's main thread ends, so objects must not be
 /// counted on it.
@@ -28,6 +39,7 @@ fn model(body: impl Fn() + Send + Sync + 'static) {
     let body = Arc::new(body);
     loom::model(move || {
         let body = Arc::clone(&body);
+        step();
         spawn(move || body()).join().unwrap();
     });
 }
@@ -36,7 +48,9 @@ fn model(body: impl Fn() + Send + Sync + 'static) {
 /// thread's exit does (loom's `join` does not wait for thread-local destructors).
 fn spawn<R: 'static>(f: impl FnOnce() -> R + 'static) -> thread::JoinHandle<R> {
     thread::spawn(move || {
+        step();
         let r = f();
+        step();
         rcobj::__private::loom_thread_exit();
         r
     })
@@ -55,6 +69,7 @@ fn strong_release_races_with_weak_drop() {
         let (o, drops) = counted();
         let w = Obj::downgrade(&o);
         let t = spawn(move || drop(w));
+        step();
         drop(o);
         t.join().unwrap();
         assert_eq!(drops.load(SeqCst), 1);
@@ -68,6 +83,7 @@ fn two_strong_releases() {
         let (o, drops) = counted();
         let c = o.clone();
         let t = spawn(move || drop(c));
+        step();
         drop(o);
         t.join().unwrap();
         assert_eq!(drops.load(SeqCst), 1);
@@ -83,9 +99,11 @@ fn upgrade_races_with_last_release() {
         let w = Obj::downgrade(&o);
         let t = spawn(move || {
             if let Some(u) = w.upgrade() {
+                step();
                 assert_eq!(u.0.load(SeqCst), 0);
             }
         });
+        step();
         drop(o);
         t.join().unwrap();
         assert_eq!(drops.load(SeqCst), 1);
