@@ -16,20 +16,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rcobj::{AnyObj, Obj, Object, UniqueObj};
 
-/// The 16-byte value every create/clone benchmark uses.
-#[derive(Object, Clone, Copy, Debug, PartialEq)]
-#[object(key = "bench.V16")]
-struct V16 {
-    a: u64,
-    b: u64,
-}
-
-/// The same 16 bytes for the std/triomphe/Box contenders.
-#[derive(Clone, Copy)]
-struct Plain16 {
-    a: u64,
-    b: u64,
-}
+mod common;
+use common::{P, V, V16};
 
 // A non-final chain A1 <- A2 <- A3 and final leaves at depths 1, 2 and 3.
 #[derive(Object)]
@@ -86,9 +74,6 @@ fn rounds() -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5)
 }
-
-const V: V16 = V16 { a: 1, b: 2 };
-const P: Plain16 = Plain16 { a: 1, b: 2 };
 
 fn create_drop(c: &mut Criterion) {
     for r in 0..rounds() {

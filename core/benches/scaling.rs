@@ -30,18 +30,8 @@ use std::time::Instant;
 
 use rcobj::{Obj, Object};
 
-#[derive(Object, Clone, Copy)]
-#[object(key = "bench.scaling.V16")]
-struct V16 {
-    a: u64,
-    b: u64,
-}
-
-#[derive(Clone, Copy)]
-struct Plain16 {
-    a: u64,
-    b: u64,
-}
+mod common;
+use common::{arg, median, Plain16, V16};
 
 /// The shared-atomic variant: one counter for the type, written by every thread.
 static SHARED_COUNT: AtomicI64 = AtomicI64::new(0);
@@ -165,25 +155,6 @@ fn throughput(threads: usize, n: u64, f: fn(u64)) -> (f64, f64) {
     let cpu: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
     let ops = threads as u64 * n;
     (ops as f64 / secs, cpu as f64 / ops as f64)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {

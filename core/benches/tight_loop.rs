@@ -16,23 +16,10 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rcobj::{AnyObj, Obj, Object};
+use rcobj::{AnyObj, Obj};
 
-#[derive(Object, Clone, Copy)]
-#[object(key = "bench.tight.V16")]
-struct V16 {
-    a: u64,
-    b: u64,
-}
-
-#[derive(Clone, Copy)]
-struct Plain16 {
-    a: u64,
-    b: u64,
-}
-
-const V: V16 = V16 { a: 1, b: 2 };
-const P: Plain16 = Plain16 { a: 1, b: 2 };
+mod common;
+use common::{arg, median, P, V};
 
 type Routine = fn(u64) -> f64;
 
@@ -168,16 +155,6 @@ fn model_create_fp2(n: u64) -> f64 {
     })
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 fn run(title: &str, contenders: &[(&str, Routine)], bases: &[&str], rounds: usize, iters: u64) {
     // Warm up allocator caches and the thread's count slot.
     for (_, f) in contenders {
@@ -209,15 +186,6 @@ fn run(title: &str, contenders: &[(&str, Routine)], bases: &[&str], rounds: usiz
         }
         println!();
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {
