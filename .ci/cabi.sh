@@ -5,13 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TVM_FFI_VERSION=0.1.15.post2
 PYTHON=${PYTHON:-python3}
 export PYTHON
 
-echo "== cabi: apache-tvm-ffi==$TVM_FFI_VERSION"
-PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check \
-  "apache-tvm-ffi==$TVM_FFI_VERSION"
+bash .ci/install-tvm-ffi.sh
 
 echo "== cabi: cargo test --test c_abi --test tvm_ffi"
 cargo test -p rcobj-tests --test c_abi --test tvm_ffi
