@@ -191,6 +191,38 @@ pub fn alloc_stats() -> (usize, usize, isize) {
     )
 }
 
+/// `rcobj_c_counters` of `tests/c/rcobj_test.c`: what the deleter of C objects saw.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CCounters {
+    /// Objects created by C.
+    pub created: i64,
+    /// Strong phases run.
+    pub destroyed: i64,
+    /// Weak phases run (blocks freed).
+    pub freed: i64,
+    /// Protocol violations the deleter noticed.
+    pub violations: i64,
+    /// The flags of the first eight deleter calls.
+    pub flags_log: [i32; 8],
+    /// Deleter calls.
+    pub n_calls: i32,
+}
+
+impl CCounters {
+    /// The flags of the deleter calls so far (the first eight).
+    pub fn flags(&self) -> &[i32] {
+        &self.flags_log[..self.n_calls.clamp(0, 8) as usize]
+    }
+}
+
+#[cfg(not(any(miri, loom)))]
+extern "C" {
+    /// A C object (`tests/c/rcobj_test.c`) holding `value`, whose deleter records into
+    /// `counters`; the caller owns its one strong reference.
+    pub fn rcobj_c_obj_new(value: i64, counters: *mut CCounters) -> *mut rcobj::ObjectHeader;
+}
+
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]

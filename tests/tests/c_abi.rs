@@ -20,7 +20,7 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::Ordering;
 
 // The crate's library also links the C side that `build.rs` compiles.
-use rcobj_tests::{frees, probe, watch, CountingAlloc, Probe};
+use rcobj_tests::{frees, probe, rcobj_c_obj_new, watch, CCounters, CountingAlloc, Probe};
 
 use rcobj::{
     AnyObj, AnyObject, Deleter, Obj, ObjectHeader, WeakObj, ANY_OBJECT_INDEX, BOTH_ONE,
@@ -59,25 +59,6 @@ struct CHeaderView {
     type_index: i32,
     padding: u32,
     deleter: Option<Deleter>,
-}
-
-/// `rcobj_c_counters`: what the deleter of C objects saw.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-struct CCounters {
-    created: i64,
-    destroyed: i64,
-    freed: i64,
-    violations: i64,
-    flags_log: [i32; 8],
-    n_calls: i32,
-}
-
-impl CCounters {
-    /// The flags of the deleter calls so far.
-    fn flags(&self) -> &[i32] {
-        &self.flags_log[..self.n_calls.min(8) as usize]
-    }
 }
 
 /// Counters that C objects write through a raw pointer while the test reads them.
@@ -123,7 +104,6 @@ extern "C" {
     fn rcobj_c_try_promote(h: *mut ObjectHeader) -> i32;
     fn rcobj_c_strong_count(h: *mut ObjectHeader) -> u32;
     fn rcobj_c_weak_count(h: *mut ObjectHeader) -> u32;
-    fn rcobj_c_obj_new(value: i64, counters: *mut CCounters) -> *mut ObjectHeader;
     fn rcobj_c_obj_value(h: *mut ObjectHeader) -> i64;
     fn rcobj_c_obj_deleter() -> Option<Deleter>;
     fn rcobj_c_use_object(h: *mut ObjectHeader, others: u32, other_weak: u32) -> i32;

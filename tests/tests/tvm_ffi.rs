@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 // Links the crate's library, and with it the C side that `build.rs` compiles.
-use rcobj_tests::{frees, probe, watch, CountingAlloc, Probe};
+use rcobj_tests::{frees, probe, rcobj_c_obj_new, watch, CCounters, CountingAlloc, Probe};
 
 use rcobj::{
     AnyObj, AnyObject, Deleter, Obj, ObjectHeader, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK,
@@ -656,22 +656,6 @@ fn ffi_array_keeps_and_releases_rcobj_objects() {
     assert_eq!(frees(), 1);
     assert!(wa.upgrade().is_none());
     drop((make_array, array_size, array_get));
-}
-
-/// `rcobj_c_counters` of `tests/c/rcobj_test.c` (see the C-ABI test).
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-struct CCounters {
-    created: i64,
-    destroyed: i64,
-    freed: i64,
-    violations: i64,
-    flags_log: [i32; 8],
-    n_calls: i32,
-}
-
-extern "C" {
-    fn rcobj_c_obj_new(value: i64, counters: *mut CCounters) -> *mut ObjectHeader;
 }
 
 #[test]
