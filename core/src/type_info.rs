@@ -6,7 +6,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::sync::atomic::AtomicI32;
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Index of the root type [`AnyObject`] (tvm-ffi's `kTVMFFIObject`).
 ///
@@ -60,6 +60,13 @@ pub(crate) const UNASSIGNED: i32 = -1;
 /// ```
 pub struct TypeInfo {
     key: &'static str,
+    /// The default key with the definition site appended (`path::Name@file:line:column`),
+    /// for a type whose key the user did not give; `None` otherwise. The registry switches
+    /// `key()` to it when two definitions share one default key.
+    site_key: Option<&'static str>,
+    /// Set (once, under the registry lock, before the type is published) when `key()` is
+    /// `site_key`.
+    pub(crate) uses_site_key: AtomicBool,
     rust_name: &'static str,
     pub(crate) index: AtomicI32,
     depth: usize,
@@ -91,6 +98,7 @@ impl TypeInfo {
     #[allow(clippy::too_many_arguments)]
     pub const unsafe fn __new(
         key: &'static str,
+        site_key: Option<&'static str>,
         rust_name: &'static str,
         depth: usize,
         parent: Option<&'static TypeInfo>,
@@ -105,6 +113,8 @@ impl TypeInfo {
         );
         TypeInfo {
             key,
+            site_key,
+            uses_site_key: AtomicBool::new(false),
             rust_name,
             index: AtomicI32::new(UNASSIGNED),
             depth,
@@ -132,6 +142,8 @@ impl TypeInfo {
     ) -> TypeInfo {
         TypeInfo {
             key,
+            site_key: None,
+            uses_site_key: AtomicBool::new(false),
             rust_name: "<runtime type>",
             index: AtomicI32::new(index),
             depth: ancestors.len(),
@@ -147,6 +159,8 @@ impl TypeInfo {
     const fn root() -> TypeInfo {
         TypeInfo {
             key: AnyObject::KEY,
+            site_key: None,
+            uses_site_key: AtomicBool::new(false),
             rust_name: "rcobj::AnyObject",
             index: AtomicI32::new(ANY_OBJECT_INDEX),
             depth: 0,
@@ -178,7 +192,20 @@ impl TypeInfo {
     /// ```
     #[inline]
     pub fn key(&self) -> &str {
-        self.key
+        // Relaxed: the flag is set before the descriptor is published (registry lock, then
+        // the Release store of its index), and every reader of a key that matters for
+        // identity reached the descriptor through the registry.
+        match self.site_key {
+            Some(site) if self.uses_site_key.load(Ordering::Relaxed) => site,
+            _ => self.key,
+        }
+    }
+
+    /// The key with the definition site appended, for a type whose key is the default
+    /// (the Rust path); `None` for a type whose key was given.
+    #[inline]
+    pub(crate) fn site_key(&self) -> Option<&'static str> {
+        self.site_key
     }
 
     /// The Rust path of the type, as the derive saw it (`module::Name`), or
@@ -458,6 +485,11 @@ pub unsafe trait Object: Sized + 'static {
     const ANCESTORS: &'static [&'static TypeInfo];
     /// Whether no type may derive from this one.
     const IS_FINAL: bool;
+    /// Whether `Self: Send + Sync`. The derive computes it at the (concrete) definition
+    /// site; casts use it to keep a `Send + Sync` handle from pointing at an object whose
+    /// real type is not.
+    #[doc(hidden)]
+    const SEND_SYNC: bool;
 
     /// The descriptor of this type.
     ///
@@ -527,6 +559,7 @@ unsafe impl Object for AnyObject {
     const DEPTH: usize = 0;
     const ANCESTORS: &'static [&'static TypeInfo] = &[];
     const IS_FINAL: bool = false;
+    const SEND_SYNC: bool = true;
 }
 
 /// Builds the ancestors table of a child of `parent` at compile time: the parent's

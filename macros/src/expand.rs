@@ -57,6 +57,15 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         Some(key) => quote!(#key),
         None => rust_name.clone(),
     };
+    // A default key is unique per definition once the definition site is appended; the
+    // registry uses that form only for default keys that collide.
+    let site_key = match &object.key {
+        Some(_) => quote!(::core::option::Option::None),
+        None => quote!(::core::option::Option::Some(::core::concat!(
+            ::core::module_path!(), "::", #name, "@",
+            ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+        ))),
+    };
     let is_final = object.is_final;
 
     let parent_alias = match &object.parent {
@@ -152,6 +161,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             static __RCOBJ_TYPE_INFO: #krate::TypeInfo = unsafe {
                 #krate::TypeInfo::__new(
                     #key,
+                    #site_key,
                     #rust_name,
                     #ancestors_len,
                     ::core::option::Option::Some(#parent_obj::TYPE_INFO),
@@ -173,6 +183,25 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                 const DEPTH: usize = #ancestors_len;
                 const ANCESTORS: &'static [&'static #krate::TypeInfo] = &__RCOBJ_ANCESTORS;
                 const IS_FINAL: bool = #is_final;
+                // `Send + Sync`, decided at this concrete type: the inherent constant of
+                // `__RcobjProbe<T>` exists only where `T: Send + Sync`, and otherwise
+                // the trait's constant answers. Only `::core` paths: the crate path
+                // cannot change the answer.
+                const SEND_SYNC: bool = {
+                    trait __RcobjNotSendSync {
+                        const SEND_SYNC: bool = false;
+                    }
+                    struct __RcobjProbe<T: ?::core::marker::Sized>(
+                        ::core::marker::PhantomData<T>,
+                    );
+                    impl<T: ?::core::marker::Sized> __RcobjNotSendSync for __RcobjProbe<T> {}
+                    impl<T: ?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync>
+                        __RcobjProbe<T>
+                    {
+                        const SEND_SYNC: bool = true;
+                    }
+                    <__RcobjProbe<#ident>>::SEND_SYNC
+                };
             }
 
             #[automatically_derived]
