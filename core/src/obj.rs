@@ -299,10 +299,17 @@ impl<T: Object> Obj<T> {
         ObjBorrow::from_obj(this)
     }
 
-    /// Whether the object's most-derived type is `T` itself (not a descendant).
+    /// Whether the object's most-derived type is `T` itself (not a descendant), so that
+    /// its value may be moved out or cloned as a `T`.
+    ///
+    /// Never for `T = AnyObject`: no Rust value of the root type exists (it has no
+    /// constructor), so an object whose index is the root's is a foreign one (made by C or
+    /// tvm-ffi with its own deleter), and moving "an `AnyObject`" out of it would skip its
+    /// strong phase and free foreign memory as rcobj's. `T::DEPTH` is a constant, so for
+    /// every other `T` this costs nothing.
     #[inline]
     fn is_exactly_t(this: &Self) -> bool {
-        Obj::header(this).type_index() == T::type_info().index()
+        T::DEPTH != 0 && Obj::header(this).type_index() == T::type_info().index()
     }
 
     /// Whether this is the only reference of any kind (strong 1, no weak).
