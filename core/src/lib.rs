@@ -350,6 +350,8 @@ mod runtime_type;
 #[cfg(feature = "serde")]
 mod serde_impl;
 mod sync;
+#[cfg(feature = "tvm-ffi")]
+pub mod tvm_ffi;
 mod type_info;
 mod unique;
 mod weak;
