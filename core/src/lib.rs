@@ -352,6 +352,9 @@ mod serde_impl;
 mod sync;
 #[cfg(feature = "tvm-ffi")]
 pub mod tvm_ffi;
+// The derive's tvm-ffi hooks: compiled with or without the feature.
+#[path = "tvm_ffi/probe.rs"]
+mod tvm_ffi_probe;
 mod type_info;
 mod unique;
 mod weak;
@@ -433,6 +436,9 @@ pub mod __private {
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
     pub use crate::registry::Registration;
+    pub use crate::tvm_ffi_probe::{
+        CreatorProbe, FfiExport, FfiProbe, FieldAccess, NoCreator, NoFfiField,
+    };
     pub use crate::type_info::{__ancestors as ancestors, S, Z};
     pub use crate::TypeInfo;
     pub use core::mem::{align_of, offset_of, size_of};

@@ -190,7 +190,13 @@ fn calls_into_tvm_ffi_functions() {
     // libtvm_ffi's own functions, called from Rust.
     let size = Function::get_global("ffi.ArraySize").unwrap();
     let array = any(vec![1i64, 2, 3, 4]);
-    assert_eq!(size.call(std::slice::from_ref(&array)).unwrap().to::<i64>().unwrap(), 4);
+    assert_eq!(
+        size.call(std::slice::from_ref(&array))
+            .unwrap()
+            .to::<i64>()
+            .unwrap(),
+        4
+    );
     let get = Function::get_global("ffi.ArrayGetItem").unwrap();
     assert_eq!(
         get.call(&[array, any(2i64)]).unwrap().to::<i64>().unwrap(),

@@ -433,3 +433,70 @@ impl FromAny for Any {
         value.to_owned()
     }
 }
+
+// ---- by reference (field getters) -----------------------------------------------------
+
+/// A Rust value that can be copied out as a tvm-ffi value without being consumed: what a
+/// reflected field's getter needs (tvm-ffi reads a field into an owned value). Objects are
+/// shared (a new reference), strings and sequences copied.
+///
+/// ```
+/// use rcobj::tvm_ffi::ToAny;
+///
+/// let names = vec!["a".to_string(), "b".to_string()];
+/// let v = names.to_any().unwrap(); // `names` is still ours
+/// assert_eq!(v.to::<Vec<String>>().unwrap(), names);
+/// ```
+pub trait ToAny: FfiType {
+    /// Copies the value out.
+    fn to_any(&self) -> Result<Any, Error>;
+}
+
+macro_rules! to_any_by_copy {
+    ($($t:ty)*) => {$(
+        impl ToAny for $t {
+            fn to_any(&self) -> Result<Any, Error> {
+                (*self).into_any()
+            }
+        }
+    )*};
+}
+
+to_any_by_copy!(() bool i8 i16 i32 i64 isize u8 u16 u32 u64 usize f32 f64);
+
+impl ToAny for String {
+    fn to_any(&self) -> Result<Any, Error> {
+        string::new_string(self)
+    }
+}
+
+impl<T: Object + Send + Sync> ToAny for Obj<T> {
+    fn to_any(&self) -> Result<Any, Error> {
+        self.clone().into_any()
+    }
+}
+
+impl<T: ToAny> ToAny for Option<T> {
+    fn to_any(&self) -> Result<Any, Error> {
+        match self {
+            Some(v) => v.to_any(),
+            None => Ok(Any::none()),
+        }
+    }
+}
+
+impl<T: ToAny> ToAny for Vec<T> {
+    fn to_any(&self) -> Result<Any, Error> {
+        let items = self
+            .iter()
+            .map(ToAny::to_any)
+            .collect::<Result<Vec<Any>, Error>>()?;
+        array::new_array(&items)
+    }
+}
+
+impl ToAny for Any {
+    fn to_any(&self) -> Result<Any, Error> {
+        Ok(self.clone())
+    }
+}

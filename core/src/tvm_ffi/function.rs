@@ -194,6 +194,12 @@ impl IntoAny for Function {
     }
 }
 
+impl super::convert::ToAny for Function {
+    fn to_any(&self) -> Result<Any, Error> {
+        self.clone().into_any()
+    }
+}
+
 impl FromAny for Function {
     fn from_any(value: AnyView<'_>) -> Result<Function, Error> {
         if value.type_index() != sys::K_FUNCTION {

@@ -18,12 +18,15 @@ mod any;
 mod array;
 mod convert;
 mod error;
+mod export;
+pub(crate) mod field;
 mod function;
 mod string;
 pub(crate) mod sys;
+pub(crate) mod types;
 
 pub use self::any::{Any, AnyView};
-pub use self::convert::{FfiType, FromAny, IntoAny};
+pub use self::convert::{FfiType, FromAny, IntoAny, ToAny};
 pub use self::error::Error;
 pub use self::function::{
     call_exported, register_global, Function, IntoFunction, IntoResult, Signature,
