@@ -21,8 +21,9 @@ pub struct Point {
     pub y: f64,
 }
 
-/// A node of a tree.
-#[derive(Object, Debug)]
+/// A node of a tree. `Default`, like every type here, so tvm-ffi can create one to fill in
+/// (keyword construction, JSON loading).
+#[derive(Object, Default, Debug)]
 #[object(key = "rcobj_demo.Node")]
 pub struct Node {
     /// A name.
@@ -36,7 +37,7 @@ pub struct Node {
 }
 
 /// A node without children, with a note: a child type of [`Node`].
-#[derive(Object, Debug)]
+#[derive(Object, Default, Debug)]
 #[repr(C)]
 #[object(key = "rcobj_demo.Leaf", final)]
 pub struct Leaf {
