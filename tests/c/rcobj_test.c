@@ -1,8 +1,8 @@
 /*
  * C side of the C-ABI tests (tests/tests/c_abi.rs), compiled by tests/build.rs with only
- * include/rcobj.h. It reports the header's layout as C sees it, creates objects of its own
- * with a C deleter that records every call, and drives the header's inline functions on
- * objects that Rust created.
+ * rcobj.h (core/include/, found through DEP_RCOBJ_INCLUDE). It reports the header's layout
+ * as C sees it, creates objects of its own with a C deleter that records every call, and
+ * drives the header's inline functions on objects that Rust created.
  */
 #include "rcobj.h"
 

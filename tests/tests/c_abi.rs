@@ -1,5 +1,5 @@
 //! The C ABI against real C code: `tests/c/rcobj_test.c`, compiled with only
-//! `include/rcobj.h` by `tests/build.rs`.
+//! `rcobj.h` (as the `rcobj` crate ships it, in `core/include`) by `tests/build.rs`.
 //!
 //! * The header's layout and constants as C sees them equal the Rust side's.
 //! * C creates objects with its own deleter and hands them to Rust (`AnyObj::from_raw`);
