@@ -33,20 +33,51 @@
  * Null handles: every function accepts NULL and then does nothing (the count getters and
  * rcobj_try_promote return 0).
  *
- * Requires C11 (<stdatomic.h>) and lock-free 64-bit atomics, which the Rust side uses too.
+ * Languages: this one header is C11 (and later) and C++11 (and later). In C++ everything
+ * it declares has C linkage (extern "C"), so C and C++ translation units, and Rust, agree
+ * on every symbol and type. It compiles without warnings under -Wall -Wextra -pedantic
+ * (and, in C++, -Wold-style-cast), which the tests check for C11, C++11 and C++17.
+ *
+ * Atomics: the count word is a plain uint64_t, accessed only through the GCC/Clang
+ * __atomic builtins, in C and in C++ alike. One approach for both languages, and this one,
+ * because:
+ *   - C11's <stdatomic.h> and _Atomic are not C++ before C++23, and even there
+ *     _Atomic(T) means std::atomic<T>, whose size and layout the standard does not tie to
+ *     T's; std::atomic<uint64_t> as the field would make the struct a different type in
+ *     C++ than in C, and std::atomic_ref (which works on a plain field) needs C++20;
+ *   - the builtins work on a plain uint64_t in both languages and take the C11/C++11
+ *     memory orders (__ATOMIC_RELAXED, __ATOMIC_ACQUIRE, __ATOMIC_RELEASE), the same
+ *     orderings as Rust's atomics, compiling to the same instructions as the Rust side;
+ *   - tvm-ffi's own header declares the field as a plain uint64_t and its C++ code uses
+ *     these builtins on it, so the three sides use one representation.
+ * They exist in GCC (4.7+), Clang (3.1+) and compilers that emulate them (ICX, NVHPC);
+ * MSVC is not supported. Lock-free 64-bit atomics are required, as on the Rust side.
  */
 #ifndef RCOBJ_H_
 #define RCOBJ_H_
 
-#include <stdalign.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#if !defined(__GNUC__)
+#error "rcobj.h needs the GCC/Clang __atomic builtins (GCC, Clang or a compatible compiler)"
+#endif
+
+/* Language glue: the few spellings that differ between C11 and C++11. */
 #ifdef __cplusplus
-#error "rcobj.h is a C11 header; C++ code should use tvm/ffi/object.h or a C shim"
+#define RCOBJ_STATIC_ASSERT_(cond, msg) static_assert(cond, msg)
+#define RCOBJ_ALIGNOF_(type) alignof(type)
+#define RCOBJ_CAST_(type, expr) static_cast<type>(expr)
+#else
+#define RCOBJ_STATIC_ASSERT_(cond, msg) _Static_assert(cond, msg)
+#define RCOBJ_ALIGNOF_(type) _Alignof(type)
+#define RCOBJ_CAST_(type, expr) ((type)(expr))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 /* Deleter flags (rcobj::DELETER_STRONG, DELETER_WEAK, DELETER_BOTH). */
@@ -55,10 +86,10 @@
 #define RCOBJ_DELETER_BOTH (RCOBJ_DELETER_STRONG | RCOBJ_DELETER_WEAK)
 
 /* The packed count word (rcobj::STRONG_ONE, WEAK_ONE, BOTH_ONE, MAX_COUNT). */
-#define RCOBJ_STRONG_ONE ((uint64_t)1)
-#define RCOBJ_WEAK_ONE ((uint64_t)1 << 32)
+#define RCOBJ_STRONG_ONE (RCOBJ_CAST_(uint64_t, 1))
+#define RCOBJ_WEAK_ONE (RCOBJ_CAST_(uint64_t, 1) << 32)
 #define RCOBJ_BOTH_ONE (RCOBJ_STRONG_ONE | RCOBJ_WEAK_ONE)
-#define RCOBJ_MAX_COUNT ((uint32_t)INT32_MAX)
+#define RCOBJ_MAX_COUNT (RCOBJ_CAST_(uint32_t, INT32_MAX))
 
 /*
  * Type indices (rcobj::ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX). rcobj's registry gives
@@ -74,8 +105,9 @@ typedef void (*rcobj_deleter)(void *self, int flags);
 
 /* The object header (rcobj::ObjectHeader, tvm-ffi's TVMFFIObject). */
 typedef struct rcobj_object_header {
-  /* strong count in the low 32 bits, weak count in the high 32 bits */
-  _Atomic uint64_t combined_ref_count;
+  /* strong count in the low 32 bits, weak count in the high 32 bits; shared between
+     threads: read and write it only with __atomic builtins (or the functions below) */
+  uint64_t combined_ref_count;
   /* index of the object's most-derived type */
   int32_t type_index;
   /* always 0 */
@@ -84,27 +116,31 @@ typedef struct rcobj_object_header {
   rcobj_deleter deleter;
 } rcobj_object_header;
 
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "rcobj needs lock-free 64-bit atomics");
-_Static_assert(sizeof(_Atomic uint64_t) == 8, "the count word is 8 bytes");
-_Static_assert(sizeof(rcobj_deleter) == 8, "rcobj's C ABI is defined for 64-bit targets");
-_Static_assert(sizeof(rcobj_object_header) == 24, "rcobj_object_header is 24 bytes");
-_Static_assert(alignof(rcobj_object_header) == 8, "rcobj_object_header is 8-aligned");
-_Static_assert(offsetof(rcobj_object_header, combined_ref_count) == 0, "count at 0");
-_Static_assert(offsetof(rcobj_object_header, type_index) == 8, "type_index at 8");
-_Static_assert(offsetof(rcobj_object_header, padding) == 12, "padding at 12");
-_Static_assert(offsetof(rcobj_object_header, deleter) == 16, "deleter at 16");
+/* __GCC_ATOMIC_LLONG_LOCK_FREE: GCC's and Clang's predefined lock-freedom of long long */
+RCOBJ_STATIC_ASSERT_(__GCC_ATOMIC_LLONG_LOCK_FREE == 2 && sizeof(long long) == 8,
+                     "rcobj needs lock-free 64-bit atomics");
+RCOBJ_STATIC_ASSERT_(sizeof(rcobj_deleter) == 8, "rcobj's C ABI is defined for 64-bit targets");
+RCOBJ_STATIC_ASSERT_(sizeof(rcobj_object_header) == 24, "rcobj_object_header is 24 bytes");
+RCOBJ_STATIC_ASSERT_(RCOBJ_ALIGNOF_(rcobj_object_header) == 8,
+                     "rcobj_object_header is 8-aligned");
+RCOBJ_STATIC_ASSERT_(offsetof(rcobj_object_header, combined_ref_count) == 0, "count at 0");
+RCOBJ_STATIC_ASSERT_(offsetof(rcobj_object_header, type_index) == 8, "type_index at 8");
+RCOBJ_STATIC_ASSERT_(offsetof(rcobj_object_header, padding) == 12, "padding at 12");
+RCOBJ_STATIC_ASSERT_(offsetof(rcobj_object_header, deleter) == 16, "deleter at 16");
 
 /* The strong half of a packed word. */
-static inline uint32_t rcobj_strong_of(uint64_t word) { return (uint32_t)(word & 0xFFFFFFFFu); }
+static inline uint32_t rcobj_strong_of(uint64_t word) {
+  return RCOBJ_CAST_(uint32_t, word & 0xFFFFFFFFu);
+}
 
 /* The weak half of a packed word (including the implicit weak reference). */
-static inline uint32_t rcobj_weak_of(uint64_t word) { return (uint32_t)(word >> 32); }
+static inline uint32_t rcobj_weak_of(uint64_t word) { return RCOBJ_CAST_(uint32_t, word >> 32); }
 
 /* Prints which count overflowed on which type and aborts. */
 static inline void rcobj_count_overflow_(const rcobj_object_header *h, const char *which) {
   fprintf(stderr,
           "rcobj: %s reference count overflow on an object of type index %d; aborting\n",
-          which, (int)h->type_index);
+          which, RCOBJ_CAST_(int, h->type_index));
   abort();
 }
 
@@ -115,25 +151,31 @@ static inline void rcobj_count_overflow_(const rcobj_object_header *h, const cha
 static inline void rcobj_object_init(rcobj_object_header *h, int32_t type_index,
                                      rcobj_deleter deleter) {
   if (h == NULL) return;
-  atomic_init(&h->combined_ref_count, RCOBJ_BOTH_ONE);
+  /* not shared yet: a relaxed store, as the Rust side's plain store */
+  __atomic_store_n(&h->combined_ref_count, RCOBJ_BOTH_ONE, __ATOMIC_RELAXED);
   h->type_index = type_index;
   h->padding = 0;
   h->deleter = deleter;
 }
 
-/* The number of strong references (0 for NULL). */
-static inline uint32_t rcobj_strong_count(rcobj_object_header *h) {
+/* The packed count word, read with acquire ordering (0 for NULL). */
+static inline uint64_t rcobj_count_word(const rcobj_object_header *h) {
   if (h == NULL) return 0;
-  return rcobj_strong_of(atomic_load_explicit(&h->combined_ref_count, memory_order_acquire));
+  return __atomic_load_n(&h->combined_ref_count, __ATOMIC_ACQUIRE);
+}
+
+/* The number of strong references (0 for NULL). */
+static inline uint32_t rcobj_strong_count(const rcobj_object_header *h) {
+  return rcobj_strong_of(rcobj_count_word(h));
 }
 
 /*
  * The number of external weak references: the implicit one held by the strong references
  * is not counted (as rcobj's `Obj::weak_count`). 0 for NULL.
  */
-static inline uint32_t rcobj_weak_count(rcobj_object_header *h) {
+static inline uint32_t rcobj_weak_count(const rcobj_object_header *h) {
   if (h == NULL) return 0;
-  uint64_t word = atomic_load_explicit(&h->combined_ref_count, memory_order_acquire);
+  uint64_t word = rcobj_count_word(h);
   uint32_t weak = rcobj_weak_of(word);
   uint32_t implicit = rcobj_strong_of(word) != 0 ? 1u : 0u;
   return weak >= implicit ? weak - implicit : 0u;
@@ -142,16 +184,14 @@ static inline uint32_t rcobj_weak_count(rcobj_object_header *h) {
 /* Adds a strong reference. The caller must already hold a strong reference. */
 static inline void rcobj_inc_ref(rcobj_object_header *h) {
   if (h == NULL) return;
-  uint64_t old = atomic_fetch_add_explicit(&h->combined_ref_count, RCOBJ_STRONG_ONE,
-                                           memory_order_relaxed);
+  uint64_t old = __atomic_fetch_add(&h->combined_ref_count, RCOBJ_STRONG_ONE, __ATOMIC_RELAXED);
   if (rcobj_strong_of(old) >= RCOBJ_MAX_COUNT) rcobj_count_overflow_(h, "strong");
 }
 
 /* Adds a weak reference. The caller must hold a strong or a weak reference. */
 static inline void rcobj_inc_weak_ref(rcobj_object_header *h) {
   if (h == NULL) return;
-  uint64_t old =
-      atomic_fetch_add_explicit(&h->combined_ref_count, RCOBJ_WEAK_ONE, memory_order_relaxed);
+  uint64_t old = __atomic_fetch_add(&h->combined_ref_count, RCOBJ_WEAK_ONE, __ATOMIC_RELAXED);
   if (rcobj_weak_of(old) >= RCOBJ_MAX_COUNT) rcobj_count_overflow_(h, "weak");
 }
 
@@ -161,11 +201,10 @@ static inline void rcobj_inc_weak_ref(rcobj_object_header *h) {
  */
 static inline void rcobj_dec_weak_ref(rcobj_object_header *h) {
   if (h == NULL) return;
-  uint64_t old =
-      atomic_fetch_sub_explicit(&h->combined_ref_count, RCOBJ_WEAK_ONE, memory_order_release);
+  uint64_t old = __atomic_fetch_sub(&h->combined_ref_count, RCOBJ_WEAK_ONE, __ATOMIC_RELEASE);
   if (rcobj_weak_of(old) == 1) {
     /* pairs with the release decrements of every other reference */
-    atomic_thread_fence(memory_order_acquire);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (h->deleter != NULL) h->deleter(h, RCOBJ_DELETER_WEAK);
   }
 }
@@ -177,11 +216,10 @@ static inline void rcobj_dec_weak_ref(rcobj_object_header *h) {
  */
 static inline void rcobj_dec_ref(rcobj_object_header *h) {
   if (h == NULL) return;
-  uint64_t old = atomic_fetch_sub_explicit(&h->combined_ref_count, RCOBJ_STRONG_ONE,
-                                           memory_order_release);
+  uint64_t old = __atomic_fetch_sub(&h->combined_ref_count, RCOBJ_STRONG_ONE, __ATOMIC_RELEASE);
   if (rcobj_strong_of(old) != 1) return;
   /* pairs with the release decrements of every other strong reference */
-  atomic_thread_fence(memory_order_acquire);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
   if (old == RCOBJ_BOTH_ONE) {
     if (h->deleter != NULL) h->deleter(h, RCOBJ_DELETER_BOTH);
     return;
@@ -197,18 +235,22 @@ static inline void rcobj_dec_ref(rcobj_object_header *h) {
  */
 static inline int rcobj_try_promote(rcobj_object_header *h) {
   if (h == NULL) return 0;
-  uint64_t cur = atomic_load_explicit(&h->combined_ref_count, memory_order_relaxed);
+  uint64_t cur = __atomic_load_n(&h->combined_ref_count, __ATOMIC_RELAXED);
   for (;;) {
     uint32_t strong = rcobj_strong_of(cur);
     if (strong == 0) return 0;
     if (strong >= RCOBJ_MAX_COUNT) rcobj_count_overflow_(h, "strong");
     /* acquire on success: pairs with the release that published the value */
-    if (atomic_compare_exchange_weak_explicit(&h->combined_ref_count, &cur,
-                                              cur + RCOBJ_STRONG_ONE, memory_order_acquire,
-                                              memory_order_relaxed)) {
+    /* weak CAS (may fail spuriously; the loop retries with the value it read) */
+    if (__atomic_compare_exchange_n(&h->combined_ref_count, &cur, cur + RCOBJ_STRONG_ONE, 1,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
       return 1;
     }
   }
 }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* RCOBJ_H_ */

@@ -31,7 +31,7 @@ typedef struct {
 
 void rcobj_c_get_layout(rcobj_c_layout *out) {
   out->size = sizeof(rcobj_object_header);
-  out->align = alignof(rcobj_object_header);
+  out->align = _Alignof(rcobj_object_header);
   out->offset_combined_ref_count = offsetof(rcobj_object_header, combined_ref_count);
   out->offset_type_index = offsetof(rcobj_object_header, type_index);
   out->offset_padding = offsetof(rcobj_object_header, padding);
@@ -56,7 +56,7 @@ typedef struct {
 } rcobj_c_header_view;
 
 void rcobj_c_read_header(rcobj_object_header *h, rcobj_c_header_view *out) {
-  out->combined_ref_count = atomic_load_explicit(&h->combined_ref_count, memory_order_acquire);
+  out->combined_ref_count = rcobj_count_word(h);
   out->type_index = h->type_index;
   out->padding = h->padding;
   out->deleter = h->deleter;
@@ -110,8 +110,7 @@ static void c_obj_deleter(void *self, int flags) {
   if (flags & RCOBJ_DELETER_STRONG) {
     if (o->destroyed) c->violations++;
     /* the strong phase runs only once the strong count is zero */
-    if (rcobj_strong_of(atomic_load_explicit(&o->header.combined_ref_count,
-                                             memory_order_relaxed)) != 0) {
+    if (rcobj_strong_of(__atomic_load_n(&o->header.combined_ref_count, __ATOMIC_RELAXED)) != 0) {
       c->violations++;
     }
     o->destroyed = 1;
@@ -125,7 +124,7 @@ static void c_obj_deleter(void *self, int flags) {
     /* no reference is left: after a lone weak phase the word is 0; a BOTH call skips the
        decrement of the implicit weak reference, so the word still reads weak 1 */
     uint64_t expect = flags == RCOBJ_DELETER_BOTH ? RCOBJ_WEAK_ONE : 0;
-    if (atomic_load_explicit(&o->header.combined_ref_count, memory_order_relaxed) != expect) {
+    if (__atomic_load_n(&o->header.combined_ref_count, __ATOMIC_RELAXED) != expect) {
       c->violations++;
     }
     c->freed++;
@@ -238,7 +237,7 @@ void rcobj_c_overflow(int which) {
   rcobj_object_header *h = rcobj_c_obj_new(0, &counters);
   uint64_t word = which == 1 ? ((uint64_t)RCOBJ_MAX_COUNT << 32) | 1u
                              : RCOBJ_WEAK_ONE | RCOBJ_MAX_COUNT;
-  atomic_store(&h->combined_ref_count, word);
+  __atomic_store_n(&h->combined_ref_count, word, __ATOMIC_RELAXED);
   switch (which) {
     case 0:
       rcobj_inc_ref(h);
