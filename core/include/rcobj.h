@@ -1,5 +1,10 @@
 /*
- * rcobj.h — the C ABI of rcobj objects.
+ * rcobj.h — the C and C++ ABI of rcobj objects.
+ *
+ * It ships in the rcobj crate (core/include/rcobj.h in the repository, include/rcobj.h is a
+ * link to it); a build script of a crate that depends on rcobj finds its directory in the
+ * environment variable DEP_RCOBJ_INCLUDE. The count operations below are static inline and
+ * need no library; the type queries at the end are defined by the rcobj crate.
  *
  * Every rcobj object starts with a 24-byte header, bit-compatible with Apache tvm-ffi's
  * `TVMFFIObject`:
@@ -30,8 +35,8 @@
  * message and aborts the process, so a count never carries from the strong half into the
  * weak half.
  *
- * Null handles: every function accepts NULL and then does nothing (the count getters and
- * rcobj_try_promote return 0).
+ * Null handles: every function accepts NULL. The count operations then do nothing (the
+ * count getters and rcobj_try_promote return 0); the type queries return "not found".
  *
  * Languages: this one header is C11 (and later) and C++11 (and later). In C++ everything
  * it declares has C linkage (extern "C"), so C and C++ translation units, and Rust, agree
@@ -50,8 +55,9 @@
  *     orderings as Rust's atomics, compiling to the same instructions as the Rust side;
  *   - tvm-ffi's own header declares the field as a plain uint64_t and its C++ code uses
  *     these builtins on it, so the three sides use one representation.
- * They exist in GCC (4.7+), Clang (3.1+) and compilers that emulate them (ICX, NVHPC);
- * MSVC is not supported. Lock-free 64-bit atomics are required, as on the Rust side.
+ * They exist in GCC (4.7+), Clang (3.1+) and compilers compatible with them (which define
+ * __GNUC__); MSVC is not supported. Lock-free 64-bit atomics are required, as on the Rust
+ * side.
  */
 #ifndef RCOBJ_H_
 #define RCOBJ_H_
@@ -60,6 +66,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if !defined(__GNUC__)
 #error "rcobj.h needs the GCC/Clang __atomic builtins (GCC, Clang or a compatible compiler)"
@@ -248,6 +255,78 @@ static inline int rcobj_try_promote(rcobj_object_header *h) {
     }
   }
 }
+
+/* ---- type queries ----------------------------------------------------------------------
+ *
+ * Unlike everything above, these are not inline: the rcobj crate defines them (as
+ * `#[no_mangle] extern "C"` functions), so they are available to C and C++ code linked into
+ * a program or library that links rcobj, and they answer from that copy's registry. (A
+ * plugin library with its own copy of rcobj answers for its own types: ask it about its
+ * objects.)
+ *
+ * Strings: a key is returned as a pointer to its UTF-8 bytes plus a length in bytes; the
+ * bytes are NOT NUL-terminated (print them with "%.*s"), belong to rcobj, and must be
+ * neither written nor freed. The key of a Rust type (`#[derive(Object)]`) and of
+ * "rcobj.Object" stays valid for the rest of the program. The key of a runtime-defined
+ * type (`RuntimeTypeBuilder`) stays valid as long as the type is alive: while it is
+ * registered and, once unregistered, while an instance of it (or of a type derived from
+ * it) or a Rust handle to it exists. Keys passed in are only read during the call.
+ *
+ * Failure: each function has one documented "not found" value, returned for unknown
+ * indices and keys, NULL pointers and keys that are not UTF-8; none of them crashes or lets
+ * a Rust panic unwind into C. If the registry is unusable (two Rust types claim one key: it
+ * prints a message naming both), the functions return "not found" as well (built without
+ * rcobj's `std` feature, such a panic aborts the process instead).
+ */
+
+/* What rcobj_type_index returns for a key that no registered type has (rcobj::c_api::
+   TYPE_INDEX_NONE); no type has a negative index. */
+#define RCOBJ_TYPE_INDEX_NONE (-1)
+
+/*
+ * The key of the registered type with index `type_index`: returns its bytes and stores
+ * their number in *out_len; or returns NULL and stores 0 if no registered type has that
+ * index (a negative one, one below RCOBJ_FIRST_DYNAMIC_INDEX other than
+ * RCOBJ_ANY_OBJECT_INDEX, an unused one, a runtime type that was unregistered). `out_len`
+ * may be NULL. Takes the registry's read lock.
+ */
+const char *rcobj_type_key(int32_t type_index, size_t *out_len);
+
+/*
+ * The index of the registered type whose key is the `len` bytes at `key` (need not be
+ * NUL-terminated; compared exactly, no prefix match), or RCOBJ_TYPE_INDEX_NONE if there is
+ * none, if the bytes are not UTF-8, or if `key` is NULL. Takes the registry's read lock.
+ */
+int32_t rcobj_type_index(const char *key, size_t len);
+
+/* rcobj_type_index for a NUL-terminated key; RCOBJ_TYPE_INDEX_NONE for NULL. */
+static inline int32_t rcobj_type_index_cstr(const char *key) {
+  if (key == NULL) return RCOBJ_TYPE_INDEX_NONE;
+  return rcobj_type_index(key, strlen(key));
+}
+
+/*
+ * The key of the most-derived type of `obj`, which the caller must hold a strong or weak
+ * reference to: returns its bytes and stores their number in *out_len; or returns NULL and
+ * stores 0 for NULL or an object whose type index this program's registry does not know
+ * (a foreign object other than one with RCOBJ_ANY_OBJECT_INDEX, whose key is
+ * "rcobj.Object"). `out_len` may be NULL. Also finds the type of an instance of an
+ * unregistered runtime type; the key stays valid at least while the caller holds `obj`.
+ * Lock-free: one load from the registry's index table.
+ */
+const char *rcobj_object_type_key(const rcobj_object_header *obj, size_t *out_len);
+
+/*
+ * 1 if `obj` (which the caller must hold a strong or weak reference to) is an instance of
+ * the type with index `type_index` or of one of its descendants, else 0 — Rust's
+ * `AnyObj::is_instance_of`. Every object, foreign ones included, is an instance of
+ * RCOBJ_ANY_OBJECT_INDEX; otherwise 0 for NULL, for an index no type in the object's
+ * lineage has (including unknown and negative ones), and for a foreign object. An
+ * instance of a runtime type remains an instance of it after it is unregistered.
+ * Lock-free, no hashing, no string compare: one load from the index table, then index
+ * compares against the object's type and its ancestors (at most its depth).
+ */
+int rcobj_is_instance_of(const rcobj_object_header *obj, int32_t type_index);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -250,3 +250,142 @@ void rcobj_c_overflow(int which) {
       break;
   }
 }
+
+/* ---- type queries (defined by the rcobj crate, declared in rcobj.h) -------------------- */
+
+/* 1 if the `len` bytes at `got` are exactly the NUL-terminated `want`. */
+static int key_is(const char *got, size_t len, const char *want) {
+  return got != NULL && len == strlen(want) && memcmp(got, want, len) == 0;
+}
+
+/*
+ * The type queries on an object the caller holds (borrowed: it keeps its reference). Its
+ * type's key is `key`, `ancestor` is the index of one of its type's ancestors, `unrelated`
+ * the index of a registered type that is neither its type nor an ancestor. Returns 0, or the
+ * line of the first failed check.
+ */
+int rcobj_c_type_queries(const rcobj_object_header *h, const char *key, int32_t ancestor,
+                         int32_t unrelated) {
+  size_t len = 99;
+  const char *k = rcobj_type_key(h->type_index, &len);
+  CHECK(key_is(k, len, key));
+  CHECK(rcobj_type_key(h->type_index, NULL) == k);
+  /* the returned bytes map back to the index */
+  CHECK(rcobj_type_index(k, len) == h->type_index);
+  CHECK(rcobj_type_index(key, strlen(key)) == h->type_index);
+  CHECK(rcobj_type_index_cstr(key) == h->type_index);
+
+  len = 99;
+  CHECK(rcobj_object_type_key(h, &len) == k && len == strlen(key));
+  CHECK(rcobj_object_type_key(h, NULL) == k);
+
+  CHECK(rcobj_is_instance_of(h, h->type_index) == 1);
+  CHECK(rcobj_is_instance_of(h, ancestor) == 1);
+  CHECK(rcobj_is_instance_of(h, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  CHECK(rcobj_is_instance_of(h, unrelated) == 0);
+
+  /* the other two types are registered, with keys that map back to them */
+  k = rcobj_type_key(ancestor, &len);
+  CHECK(k != NULL && rcobj_type_index(k, len) == ancestor);
+  k = rcobj_type_key(unrelated, &len);
+  CHECK(k != NULL && rcobj_type_index(k, len) == unrelated);
+  return 0;
+}
+
+/* The root type, by index and by key. Returns 0 or a line. */
+int rcobj_c_root_type_queries(void) {
+  size_t len = 0;
+  /* (the call stores `len` before key_is reads it: a separate statement) */
+  const char *k = rcobj_type_key(RCOBJ_ANY_OBJECT_INDEX, &len);
+  CHECK(key_is(k, len, "rcobj.Object"));
+  CHECK(rcobj_type_index_cstr("rcobj.Object") == RCOBJ_ANY_OBJECT_INDEX);
+  CHECK(rcobj_type_index("rcobj.Object", 12) == RCOBJ_ANY_OBJECT_INDEX);
+  return 0;
+}
+
+/*
+ * Every "not found" case. `c_object` is a live C object (RCOBJ_ANY_OBJECT_INDEX), `key` a
+ * registered key, `unused` an index no type has. Returns 0 or a line.
+ */
+int rcobj_c_type_queries_not_found(const rcobj_object_header *c_object, const char *key,
+                                   int32_t unused) {
+  const int32_t bad[] = {RCOBJ_TYPE_INDEX_NONE, INT32_MIN, 0, 1, RCOBJ_ANY_OBJECT_INDEX - 1,
+                         RCOBJ_ANY_OBJECT_INDEX + 1, RCOBJ_FIRST_DYNAMIC_INDEX - 1, unused,
+                         INT32_MAX};
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t len = 99;
+    CHECK(rcobj_type_key(bad[i], &len) == NULL);
+    CHECK(len == 0);
+    CHECK(rcobj_type_key(bad[i], NULL) == NULL);
+    CHECK(rcobj_is_instance_of(c_object, bad[i]) == 0);
+    CHECK(rcobj_is_instance_of(NULL, bad[i]) == 0);
+  }
+  CHECK(rcobj_is_instance_of(NULL, RCOBJ_ANY_OBJECT_INDEX) == 0);
+
+  /* keys: NULL, empty, unknown, not UTF-8, a prefix, an extension, an embedded NUL */
+  CHECK(rcobj_type_index(NULL, 0) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(NULL, 12) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index_cstr(NULL) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index("", 0) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index_cstr("no.such.Type") == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index("\xff\xfe", 2) == RCOBJ_TYPE_INDEX_NONE);
+  size_t n = strlen(key);
+  CHECK(n > 0 && n < 200);
+  CHECK(rcobj_type_index(key, n) != RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(key, n - 1) == RCOBJ_TYPE_INDEX_NONE);
+  char buf[256];
+  memcpy(buf, key, n);
+  buf[n] = 'x';
+  CHECK(rcobj_type_index(buf, n + 1) == RCOBJ_TYPE_INDEX_NONE);
+  buf[n] = '\0';
+  buf[n + 1] = 'x';
+  CHECK(rcobj_type_index(buf, n + 2) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(buf, n) != RCOBJ_TYPE_INDEX_NONE);
+
+  /* objects: NULL, a C object with the root index, one with an index rcobj does not know */
+  size_t len = 99;
+  CHECK(rcobj_object_type_key(NULL, &len) == NULL && len == 0);
+  CHECK(rcobj_object_type_key(NULL, NULL) == NULL);
+  const char *k = rcobj_object_type_key(c_object, &len);
+  CHECK(key_is(k, len, "rcobj.Object"));
+  CHECK(rcobj_is_instance_of(c_object, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  rcobj_object_header foreign; /* a tvm-ffi-like index; never shared, never released */
+  rcobj_object_init(&foreign, 5, NULL);
+  len = 99;
+  CHECK(rcobj_object_type_key(&foreign, &len) == NULL && len == 0);
+  CHECK(rcobj_is_instance_of(&foreign, 5) == 0);
+  CHECK(rcobj_is_instance_of(&foreign, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  return 0;
+}
+
+/* 1 if the registered type `type_index` has key `key`, 0 if no such type is registered,
+   -1 if it has another key. */
+int rcobj_c_type_has_key(int32_t type_index, const char *key) {
+  size_t len;
+  const char *k = rcobj_type_key(type_index, &len);
+  if (k == NULL) return 0;
+  return key_is(k, len, key) ? 1 : -1;
+}
+
+/* As rcobj_c_type_has_key, for the type of a live object. */
+int rcobj_c_object_has_key(const rcobj_object_header *h, const char *key) {
+  size_t len;
+  const char *k = rcobj_object_type_key(h, &len);
+  if (k == NULL) return 0;
+  return key_is(k, len, key) ? 1 : -1;
+}
+
+int rcobj_c_is_instance_of(const rcobj_object_header *h, int32_t type_index) {
+  return rcobj_is_instance_of(h, type_index);
+}
+
+int32_t rcobj_c_type_index(const char *key) { return rcobj_type_index_cstr(key); }
+
+/* Whether rcobj_type_key finds `type_index`, without reading the key (it may belong to a
+   runtime type another thread is releasing). */
+int rcobj_c_type_key_found(int32_t type_index) {
+  size_t len = 99;
+  const char *k = rcobj_type_key(type_index, &len);
+  return k != NULL ? 1 : (len == 0 ? 0 : -1);
+}
