@@ -1,7 +1,14 @@
-//! Build script of `rcobj`. Without the `tvm-ffi` feature it does nothing.
+//! Build script of `rcobj`.
 //!
-//! With `tvm-ffi` it links `libtvm_ffi`, the runtime of Apache tvm-ffi, from the
-//! `apache-tvm-ffi` Python wheel. The library directory is, in order:
+//! **The header.** The crate declares `links = "rcobj"`, so the `cargo:include=...` line
+//! reaches the build script of every crate that depends on `rcobj` directly as the
+//! environment variable `DEP_RCOBJ_INCLUDE`: the absolute path of the directory holding
+//! `rcobj.h`, inside this package (its source checkout or its unpacked copy in the cargo
+//! registry). Dependents compile their C or C++ with `-I $DEP_RCOBJ_INCLUDE` and never need
+//! a path into rcobj's source tree.
+//!
+//! **libtvm_ffi**, with the `tvm-ffi` feature only: linked from the `apache-tvm-ffi`
+//! Python wheel. The library directory is, in order:
 //!
 //! 1. `RCOBJ_TVM_FFI_LIBDIR`, if set (it must hold `libtvm_ffi.so`);
 //! 2. what `tvm-ffi-config --libdir` prints (the wheel installs that command);
@@ -12,7 +19,7 @@
 //! (`cargo test`, `cargo run`, doctests), so those find the library without
 //! `LD_LIBRARY_PATH`. Programs started another way need the directory on their library
 //! path, or the library already loaded (as it is in a Python process that imported
-//! `tvm_ffi`).
+//! `tvm_ffi`). Dependents' build scripts get the directory as `DEP_RCOBJ_TVM_FFI_LIBDIR`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -23,13 +30,33 @@ use std::process::Command;
 const WHEEL: &str = "apache-tvm-ffi==0.1.15.post2";
 
 fn main() {
+    header();
+    tvm_ffi();
+}
+
+/// Where `rcobj.h` is, for dependents (`DEP_RCOBJ_INCLUDE`).
+fn header() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let include = manifest_dir.join("include");
+    assert!(
+        include.join("rcobj.h").is_file(),
+        "rcobj.h is missing from {}",
+        include.display()
+    );
+    // The script reads nothing else of the package: rerun it only when it changes
+    // (dependents track the header themselves).
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-env-changed=RCOBJ_TVM_FFI_LIBDIR");
-    println!("cargo:rerun-if-env-changed=PYTHON");
-    println!("cargo:rerun-if-env-changed=PATH");
+    println!("cargo:include={}", include.display());
+}
+
+/// Links libtvm_ffi for the `tvm-ffi` feature.
+fn tvm_ffi() {
     if env::var_os("CARGO_FEATURE_TVM_FFI").is_none() {
         return;
     }
+    println!("cargo:rerun-if-env-changed=RCOBJ_TVM_FFI_LIBDIR");
+    println!("cargo:rerun-if-env-changed=PYTHON");
+    println!("cargo:rerun-if-env-changed=PATH");
     let lib_name = library_file_name();
     let dir = match find_libdir(&lib_name) {
         Ok(dir) => dir,
@@ -60,6 +87,8 @@ fn main() {
     }
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=dylib=tvm_ffi");
+    // `DEP_RCOBJ_TVM_FFI_LIBDIR` for dependents' build scripts (e.g. to add an rpath).
+    println!("cargo:tvm_ffi_libdir={}", dir.display());
 }
 
 fn library_file_name() -> String {

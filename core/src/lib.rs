@@ -164,11 +164,14 @@
 //!
 //! ## The C ABI
 //!
-//! `include/rcobj.h` is a self-contained C11 header: the 24-byte header, the deleter flags,
-//! and `static inline` functions that do exactly what the Rust handles do, with the same
-//! orderings (`rcobj_inc_ref`, `rcobj_dec_ref`, `rcobj_inc_weak_ref`, `rcobj_dec_weak_ref`,
-//! `rcobj_try_promote`, `rcobj_object_init`). The header is tvm-ffi's `TVMFFIObject`, so
-//! tvm-ffi can hold and release rcobj objects, and the other way round.
+//! `rcobj.h`, shipped in this crate's `include/` directory (a dependent build script finds
+//! it in `DEP_RCOBJ_INCLUDE`), is one header for C11 and C++11 and later: the 24-byte
+//! header, the deleter flags, and `static inline` functions that do exactly what the Rust
+//! handles do, with the same orderings (`rcobj_inc_ref`, `rcobj_dec_ref`,
+//! `rcobj_inc_weak_ref`, `rcobj_dec_weak_ref`, `rcobj_try_promote`, `rcobj_object_init`).
+//! It also declares the type queries that this crate exports to C (key ↔ index, instance
+//! tests; see [`c_api`]). The header is tvm-ffi's `TVMFFIObject`, so tvm-ffi can hold and
+//! release rcobj objects, and the other way round.
 //!
 //! * Rust to C: [`Obj::into_raw`] gives up a handle and returns the object's header
 //!   address, which owns one strong reference (upcast to [`AnyObject`] first to keep the
@@ -338,6 +341,7 @@ extern crate alloc;
 extern crate std;
 
 mod borrow;
+pub mod c_api;
 mod cast;
 mod cell;
 #[cfg_attr(not(any(feature = "std", loom)), path = "counts_shared.rs")]

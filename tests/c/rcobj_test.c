@@ -1,8 +1,8 @@
 /*
  * C side of the C-ABI tests (tests/tests/c_abi.rs), compiled by tests/build.rs with only
- * include/rcobj.h. It reports the header's layout as C sees it, creates objects of its own
- * with a C deleter that records every call, and drives the header's inline functions on
- * objects that Rust created.
+ * rcobj.h (core/include/, found through DEP_RCOBJ_INCLUDE). It reports the header's layout
+ * as C sees it, creates objects of its own with a C deleter that records every call, and
+ * drives the header's inline functions on objects that Rust created.
  */
 #include "rcobj.h"
 
@@ -31,7 +31,7 @@ typedef struct {
 
 void rcobj_c_get_layout(rcobj_c_layout *out) {
   out->size = sizeof(rcobj_object_header);
-  out->align = alignof(rcobj_object_header);
+  out->align = _Alignof(rcobj_object_header);
   out->offset_combined_ref_count = offsetof(rcobj_object_header, combined_ref_count);
   out->offset_type_index = offsetof(rcobj_object_header, type_index);
   out->offset_padding = offsetof(rcobj_object_header, padding);
@@ -56,7 +56,7 @@ typedef struct {
 } rcobj_c_header_view;
 
 void rcobj_c_read_header(rcobj_object_header *h, rcobj_c_header_view *out) {
-  out->combined_ref_count = atomic_load_explicit(&h->combined_ref_count, memory_order_acquire);
+  out->combined_ref_count = rcobj_count_word(h);
   out->type_index = h->type_index;
   out->padding = h->padding;
   out->deleter = h->deleter;
@@ -110,8 +110,7 @@ static void c_obj_deleter(void *self, int flags) {
   if (flags & RCOBJ_DELETER_STRONG) {
     if (o->destroyed) c->violations++;
     /* the strong phase runs only once the strong count is zero */
-    if (rcobj_strong_of(atomic_load_explicit(&o->header.combined_ref_count,
-                                             memory_order_relaxed)) != 0) {
+    if (rcobj_strong_of(__atomic_load_n(&o->header.combined_ref_count, __ATOMIC_RELAXED)) != 0) {
       c->violations++;
     }
     o->destroyed = 1;
@@ -125,7 +124,7 @@ static void c_obj_deleter(void *self, int flags) {
     /* no reference is left: after a lone weak phase the word is 0; a BOTH call skips the
        decrement of the implicit weak reference, so the word still reads weak 1 */
     uint64_t expect = flags == RCOBJ_DELETER_BOTH ? RCOBJ_WEAK_ONE : 0;
-    if (atomic_load_explicit(&o->header.combined_ref_count, memory_order_relaxed) != expect) {
+    if (__atomic_load_n(&o->header.combined_ref_count, __ATOMIC_RELAXED) != expect) {
       c->violations++;
     }
     c->freed++;
@@ -238,7 +237,7 @@ void rcobj_c_overflow(int which) {
   rcobj_object_header *h = rcobj_c_obj_new(0, &counters);
   uint64_t word = which == 1 ? ((uint64_t)RCOBJ_MAX_COUNT << 32) | 1u
                              : RCOBJ_WEAK_ONE | RCOBJ_MAX_COUNT;
-  atomic_store(&h->combined_ref_count, word);
+  __atomic_store_n(&h->combined_ref_count, word, __ATOMIC_RELAXED);
   switch (which) {
     case 0:
       rcobj_inc_ref(h);
@@ -250,4 +249,143 @@ void rcobj_c_overflow(int which) {
       rcobj_try_promote(h);
       break;
   }
+}
+
+/* ---- type queries (defined by the rcobj crate, declared in rcobj.h) -------------------- */
+
+/* 1 if the `len` bytes at `got` are exactly the NUL-terminated `want`. */
+static int key_is(const char *got, size_t len, const char *want) {
+  return got != NULL && len == strlen(want) && memcmp(got, want, len) == 0;
+}
+
+/*
+ * The type queries on an object the caller holds (borrowed: it keeps its reference). Its
+ * type's key is `key`, `ancestor` is the index of one of its type's ancestors, `unrelated`
+ * the index of a registered type that is neither its type nor an ancestor. Returns 0, or the
+ * line of the first failed check.
+ */
+int rcobj_c_type_queries(const rcobj_object_header *h, const char *key, int32_t ancestor,
+                         int32_t unrelated) {
+  size_t len = 99;
+  const char *k = rcobj_type_key(h->type_index, &len);
+  CHECK(key_is(k, len, key));
+  CHECK(rcobj_type_key(h->type_index, NULL) == k);
+  /* the returned bytes map back to the index */
+  CHECK(rcobj_type_index(k, len) == h->type_index);
+  CHECK(rcobj_type_index(key, strlen(key)) == h->type_index);
+  CHECK(rcobj_type_index_cstr(key) == h->type_index);
+
+  len = 99;
+  CHECK(rcobj_object_type_key(h, &len) == k && len == strlen(key));
+  CHECK(rcobj_object_type_key(h, NULL) == k);
+
+  CHECK(rcobj_is_instance_of(h, h->type_index) == 1);
+  CHECK(rcobj_is_instance_of(h, ancestor) == 1);
+  CHECK(rcobj_is_instance_of(h, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  CHECK(rcobj_is_instance_of(h, unrelated) == 0);
+
+  /* the other two types are registered, with keys that map back to them */
+  k = rcobj_type_key(ancestor, &len);
+  CHECK(k != NULL && rcobj_type_index(k, len) == ancestor);
+  k = rcobj_type_key(unrelated, &len);
+  CHECK(k != NULL && rcobj_type_index(k, len) == unrelated);
+  return 0;
+}
+
+/* The root type, by index and by key. Returns 0 or a line. */
+int rcobj_c_root_type_queries(void) {
+  size_t len = 0;
+  /* (the call stores `len` before key_is reads it: a separate statement) */
+  const char *k = rcobj_type_key(RCOBJ_ANY_OBJECT_INDEX, &len);
+  CHECK(key_is(k, len, "rcobj.Object"));
+  CHECK(rcobj_type_index_cstr("rcobj.Object") == RCOBJ_ANY_OBJECT_INDEX);
+  CHECK(rcobj_type_index("rcobj.Object", 12) == RCOBJ_ANY_OBJECT_INDEX);
+  return 0;
+}
+
+/*
+ * Every "not found" case. `c_object` is a live C object (RCOBJ_ANY_OBJECT_INDEX), `key` a
+ * registered key, `unused` an index no type has. Returns 0 or a line.
+ */
+int rcobj_c_type_queries_not_found(const rcobj_object_header *c_object, const char *key,
+                                   int32_t unused) {
+  const int32_t bad[] = {RCOBJ_TYPE_INDEX_NONE, INT32_MIN, 0, 1, RCOBJ_ANY_OBJECT_INDEX - 1,
+                         RCOBJ_ANY_OBJECT_INDEX + 1, RCOBJ_FIRST_DYNAMIC_INDEX - 1, unused,
+                         INT32_MAX};
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t len = 99;
+    CHECK(rcobj_type_key(bad[i], &len) == NULL);
+    CHECK(len == 0);
+    CHECK(rcobj_type_key(bad[i], NULL) == NULL);
+    CHECK(rcobj_is_instance_of(c_object, bad[i]) == 0);
+    CHECK(rcobj_is_instance_of(NULL, bad[i]) == 0);
+  }
+  CHECK(rcobj_is_instance_of(NULL, RCOBJ_ANY_OBJECT_INDEX) == 0);
+
+  /* keys: NULL, empty, unknown, not UTF-8, a prefix, an extension, an embedded NUL */
+  CHECK(rcobj_type_index(NULL, 0) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(NULL, 12) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index_cstr(NULL) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index("", 0) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index_cstr("no.such.Type") == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index("\xff\xfe", 2) == RCOBJ_TYPE_INDEX_NONE);
+  size_t n = strlen(key);
+  CHECK(n > 0 && n < 200);
+  CHECK(rcobj_type_index(key, n) != RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(key, n - 1) == RCOBJ_TYPE_INDEX_NONE);
+  char buf[256];
+  memcpy(buf, key, n);
+  buf[n] = 'x';
+  CHECK(rcobj_type_index(buf, n + 1) == RCOBJ_TYPE_INDEX_NONE);
+  buf[n] = '\0';
+  buf[n + 1] = 'x';
+  CHECK(rcobj_type_index(buf, n + 2) == RCOBJ_TYPE_INDEX_NONE);
+  CHECK(rcobj_type_index(buf, n) != RCOBJ_TYPE_INDEX_NONE);
+
+  /* objects: NULL, a C object with the root index, one with an index rcobj does not know */
+  size_t len = 99;
+  CHECK(rcobj_object_type_key(NULL, &len) == NULL && len == 0);
+  CHECK(rcobj_object_type_key(NULL, NULL) == NULL);
+  const char *k = rcobj_object_type_key(c_object, &len);
+  CHECK(key_is(k, len, "rcobj.Object"));
+  CHECK(rcobj_is_instance_of(c_object, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  rcobj_object_header foreign; /* a tvm-ffi-like index; never shared, never released */
+  rcobj_object_init(&foreign, 5, NULL);
+  len = 99;
+  CHECK(rcobj_object_type_key(&foreign, &len) == NULL && len == 0);
+  CHECK(rcobj_is_instance_of(&foreign, 5) == 0);
+  CHECK(rcobj_is_instance_of(&foreign, RCOBJ_ANY_OBJECT_INDEX) == 1);
+  return 0;
+}
+
+/* 1 if the registered type `type_index` has key `key`, 0 if no such type is registered,
+   -1 if it has another key. */
+int rcobj_c_type_has_key(int32_t type_index, const char *key) {
+  size_t len;
+  const char *k = rcobj_type_key(type_index, &len);
+  if (k == NULL) return 0;
+  return key_is(k, len, key) ? 1 : -1;
+}
+
+/* As rcobj_c_type_has_key, for the type of a live object. */
+int rcobj_c_object_has_key(const rcobj_object_header *h, const char *key) {
+  size_t len;
+  const char *k = rcobj_object_type_key(h, &len);
+  if (k == NULL) return 0;
+  return key_is(k, len, key) ? 1 : -1;
+}
+
+int rcobj_c_is_instance_of(const rcobj_object_header *h, int32_t type_index) {
+  return rcobj_is_instance_of(h, type_index);
+}
+
+int32_t rcobj_c_type_index(const char *key) { return rcobj_type_index_cstr(key); }
+
+/* Whether rcobj_type_key finds `type_index`, without reading the key (it may belong to a
+   runtime type another thread is releasing). */
+int rcobj_c_type_key_found(int32_t type_index) {
+  size_t len = 99;
+  const char *k = rcobj_type_key(type_index, &len);
+  return k != NULL ? 1 : (len == 0 ? 0 : -1);
 }

@@ -1,5 +1,5 @@
 //! The C ABI against real C code: `tests/c/rcobj_test.c`, compiled with only
-//! `include/rcobj.h` by `tests/build.rs`.
+//! `rcobj.h` (as the `rcobj` crate ships it, in `core/include`) by `tests/build.rs`.
 //!
 //! * The header's layout and constants as C sees them equal the Rust side's.
 //! * C creates objects with its own deleter and hands them to Rust (`AnyObj::from_raw`);
@@ -17,15 +17,20 @@
 #![cfg(not(any(miri, loom)))]
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::Ordering;
+use std::ffi::{c_char, CStr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 // The crate's library also links the C side that `build.rs` compiles.
-use rcobj_tests::{frees, probe, rcobj_c_obj_new, watch, CCounters, CountingAlloc, Probe};
+use rcobj_tests::{
+    frees, probe, rcobj_c_obj_new, watch, CCounters, CountingAlloc, Polygon, Probe, Shape, Square,
+};
 
+use rcobj::c_api::TYPE_INDEX_NONE;
 use rcobj::{
-    AnyObj, AnyObject, Deleter, Obj, ObjectHeader, WeakObj, ANY_OBJECT_INDEX, BOTH_ONE,
-    DELETER_BOTH, DELETER_STRONG, DELETER_WEAK, FIRST_DYNAMIC_INDEX, MAX_COUNT, STRONG_ONE,
-    WEAK_ONE,
+    AnyObj, AnyObject, Deleter, Obj, Object, ObjectHeader, RuntimeTypeBuilder, WeakObj,
+    ANY_OBJECT_INDEX, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK, FIRST_DYNAMIC_INDEX,
+    MAX_COUNT, MAX_TYPES, STRONG_ONE, WEAK_ONE,
 };
 
 // ---- the C side -------------------------------------------------------------------------
@@ -111,6 +116,23 @@ extern "C" {
     fn rcobj_c_finish_weak(weak: *mut ObjectHeader, expect_alive: i32) -> i32;
     fn rcobj_c_null_handles() -> i32;
     fn rcobj_c_overflow(which: i32);
+    fn rcobj_c_type_queries(
+        h: *const ObjectHeader,
+        key: *const c_char,
+        ancestor: i32,
+        unrelated: i32,
+    ) -> i32;
+    fn rcobj_c_root_type_queries() -> i32;
+    fn rcobj_c_type_queries_not_found(
+        c_object: *const ObjectHeader,
+        key: *const c_char,
+        unused: i32,
+    ) -> i32;
+    fn rcobj_c_type_has_key(type_index: i32, key: *const c_char) -> i32;
+    fn rcobj_c_object_has_key(h: *const ObjectHeader, key: *const c_char) -> i32;
+    fn rcobj_c_is_instance_of(h: *const ObjectHeader, type_index: i32) -> i32;
+    fn rcobj_c_type_index(key: *const c_char) -> i32;
+    fn rcobj_c_type_key_found(type_index: i32) -> i32;
 }
 
 // ---- the allocator watch and the probe type (shared with the other interop test) ---------
@@ -486,4 +508,255 @@ fn rust_and_c_share_an_object_across_threads() {
     assert_eq!(counters.get().n_calls, 0);
     drop(o);
     counters.assert_released(&[DELETER_BOTH]);
+}
+
+// ---- type queries from C ----------------------------------------------------------------
+
+/// The index of `T`'s type.
+fn index_of<T: Object>() -> i32 {
+    T::type_info().index()
+}
+
+/// The header of an object we hold, for C to borrow.
+fn header_of<T: Object>(o: &Obj<T>) -> *const ObjectHeader {
+    Obj::header(o)
+}
+
+#[test]
+fn c_queries_types_of_rust_objects() {
+    let square = Obj::new(Square::new("s", 2.0));
+    let polygon = Obj::new(Polygon {
+        shape: Shape { name: "p".into() },
+        sides: 3,
+    });
+    let (o, _drops) = probe(21);
+    // SAFETY: live headers we hold for the calls; NUL-terminated keys.
+    unsafe {
+        // A grandchild: its parent and its grandparent are ancestors, a sibling type not.
+        let sq = header_of(&square);
+        assert_eq!(
+            rcobj_c_type_queries(
+                sq,
+                c"tests.Square".as_ptr(),
+                index_of::<Polygon>(),
+                index_of::<Probe>()
+            ),
+            0
+        );
+        assert_eq!(
+            rcobj_c_type_queries(
+                sq,
+                c"tests.Square".as_ptr(),
+                index_of::<Shape>(),
+                index_of::<Probe>()
+            ),
+            0
+        );
+        // A child: a descendant of its type is not an ancestor.
+        let pg = header_of(&polygon);
+        assert_eq!(
+            rcobj_c_type_queries(
+                pg,
+                c"tests.Polygon".as_ptr(),
+                index_of::<Shape>(),
+                index_of::<Square>()
+            ),
+            0
+        );
+        // A root type: the only ancestor is `AnyObject`.
+        assert_eq!(
+            rcobj_c_type_queries(
+                header_of(&o),
+                c"tests.Probe".as_ptr(),
+                ANY_OBJECT_INDEX,
+                index_of::<Shape>()
+            ),
+            0
+        );
+        // The same through an `AnyObj`, as C usually gets objects.
+        let any = square.clone().upcast::<AnyObject>();
+        assert_eq!(
+            rcobj_c_is_instance_of(header_of(&any), index_of::<Polygon>()),
+            1
+        );
+        assert_eq!(
+            rcobj_c_object_has_key(header_of(&any), c"tests.Square".as_ptr()),
+            1
+        );
+        assert_eq!(rcobj_c_root_type_queries(), 0);
+    }
+    // What C saw is what Rust says.
+    assert_eq!(rcobj_c_index(c"tests.Square"), index_of::<Square>());
+    assert_eq!(rcobj_c_index(c"tests.Shape"), index_of::<Shape>());
+}
+
+/// `rcobj_type_index_cstr` from C.
+fn rcobj_c_index(key: &CStr) -> i32 {
+    // SAFETY: a NUL-terminated key.
+    unsafe { rcobj_c_type_index(key.as_ptr()) }
+}
+
+#[test]
+fn c_type_queries_report_not_found() {
+    let counters = Counters::new();
+    let h = c_obj(1, &counters);
+    // An index past the registry's table: no type has it.
+    let unused = FIRST_DYNAMIC_INDEX + MAX_TYPES as i32;
+    // SAFETY: `h` is a live C object we own; a NUL-terminated key.
+    let line = unsafe { rcobj_c_type_queries_not_found(h, c"tests.Probe".as_ptr(), unused) };
+    assert_eq!(line, 0);
+    // The Rust-side constant is the header's.
+    assert_eq!(TYPE_INDEX_NONE, -1);
+    assert_eq!(rcobj_c_index(c"no.such.Type"), TYPE_INDEX_NONE);
+    // SAFETY: our reference.
+    unsafe { rcobj_c_dec_ref(h) };
+    counters.assert_released(&[DELETER_BOTH]);
+}
+
+#[test]
+fn c_type_queries_follow_runtime_types_through_unregistration() {
+    let released = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+    let (r0, r1) = (released.clone(), released.clone());
+    let base = RuntimeTypeBuilder::new("c_abi.runtime.Base")
+        .layout(8, 8)
+        .on_release(move || r0[0].store(true, Ordering::SeqCst))
+        .register()
+        .unwrap();
+    let child = RuntimeTypeBuilder::new("c_abi.runtime.Child")
+        .runtime_parent(&base)
+        .layout(16, 8)
+        .on_release(move || r1[1].store(true, Ordering::SeqCst))
+        .register()
+        .unwrap();
+    let (base_index, child_index) = (base.index(), child.index());
+    let obj = child.new_object(|bytes| bytes[0] = 7).unwrap();
+    let h = header_of(&obj);
+    // SAFETY: `obj` is live throughout; NUL-terminated keys.
+    unsafe {
+        assert_eq!(
+            rcobj_c_type_queries(
+                h,
+                c"c_abi.runtime.Child".as_ptr(),
+                base_index,
+                index_of::<Probe>()
+            ),
+            0
+        );
+        assert_eq!(
+            rcobj_c_type_has_key(base_index, c"c_abi.runtime.Base".as_ptr()),
+            1
+        );
+        assert_eq!(rcobj_c_index(c"c_abi.runtime.Base"), base_index);
+
+        // Unregistered: no longer found by index or key, but the instance is still one of
+        // both types and knows its key (it keeps its type, and its type the parent, alive).
+        assert!(base.unregister());
+        assert!(child.unregister());
+        drop((base, child));
+        for (index, key) in [
+            (base_index, c"c_abi.runtime.Base"),
+            (child_index, c"c_abi.runtime.Child"),
+        ] {
+            assert_eq!(rcobj_c_type_has_key(index, key.as_ptr()), 0);
+            assert_eq!(rcobj_c_index(key), TYPE_INDEX_NONE);
+        }
+        assert_eq!(
+            rcobj_c_object_has_key(h, c"c_abi.runtime.Child".as_ptr()),
+            1
+        );
+        assert_eq!(rcobj_c_is_instance_of(h, child_index), 1);
+        assert_eq!(rcobj_c_is_instance_of(h, base_index), 1);
+        assert_eq!(rcobj_c_is_instance_of(h, index_of::<Probe>()), 0);
+        assert!(!released[0].load(Ordering::SeqCst) && !released[1].load(Ordering::SeqCst));
+    }
+    drop(obj);
+    // Released once every thread that counted has merged (other tests' threads merge at
+    // their next count operation or exit).
+    let all_released = || released.iter().all(|r| r.load(Ordering::SeqCst));
+    for _ in 0..10_000 {
+        rcobj::merge_thread_counts();
+        if all_released() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(all_released());
+    // Released: still not found (the index may be recycled later, for another type).
+    // SAFETY: plain queries.
+    unsafe {
+        assert_eq!(rcobj_c_type_key_found(child_index), 0);
+        assert_eq!(rcobj_c_type_key_found(base_index), 0);
+    }
+}
+
+#[test]
+fn c_type_queries_race_with_runtime_type_churn() {
+    // A worker registers, instantiates, unregisters and releases runtime types, so their
+    // descriptors are freed and their indices recycled, while this thread asks C about
+    // every index in that range. The instance test reads no descriptor outside the
+    // object's own lineage, so it stays exact (and valgrind-clean) whatever the worker
+    // frees; `rcobj_type_key` finds an index or not but never crashes.
+    //
+    // Lockstep: this thread queries while the worker runs round `p`, and merges its counts
+    // (which releases round `p`'s type) before the worker may start round `p + 1`; so at most
+    // one unregistered type waits for this thread at any time, and indices are recycled.
+    const ROUNDS: usize = if cfg!(debug_assertions) { 300 } else { 2000 };
+    let (o, _drops) = probe(22);
+    let any = o.upcast::<AnyObject>();
+    let own = index_of::<Probe>();
+    let merged = AtomicUsize::new(0); // rounds whose type this thread has merged
+    let rounds = AtomicUsize::new(0); // rounds the worker has finished
+    /// Lets the worker run to the end if this thread panics.
+    struct Unblock<'a>(&'a AtomicUsize);
+    impl Drop for Unblock<'_> {
+        fn drop(&mut self) {
+            self.0.store(usize::MAX, Ordering::SeqCst);
+        }
+    }
+    std::thread::scope(|s| {
+        let _unblock = Unblock(&merged);
+        let worker = s.spawn(|| {
+            for i in 0..ROUNDS {
+                while merged.load(Ordering::SeqCst) < i {
+                    std::thread::yield_now();
+                }
+                let ty = RuntimeTypeBuilder::new(format!("c_abi.churn.{}", i % 4))
+                    .layout(8, 8)
+                    .register()
+                    .unwrap();
+                let obj = ty.new_object(|_| {}).unwrap();
+                // SAFETY: `obj` is live; a plain query.
+                let is = unsafe { rcobj_c_is_instance_of(header_of(&obj), ty.index()) };
+                assert_eq!(is, 1);
+                assert!(ty.unregister());
+                drop((ty, obj));
+                rcobj::merge_thread_counts();
+                rounds.store(i + 1, Ordering::SeqCst);
+            }
+        });
+        let h = header_of(&any);
+        let mut p = 0;
+        while p < ROUNDS && !(worker.is_finished() && rounds.load(Ordering::SeqCst) <= p) {
+            for index in FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + 64 {
+                // SAFETY: `any` is live; plain queries that read no key bytes.
+                unsafe {
+                    assert_eq!(rcobj_c_is_instance_of(h, index), i32::from(index == own));
+                    assert!(rcobj_c_type_key_found(index) >= 0);
+                }
+            }
+            let found = rcobj_c_index(c"c_abi.churn.1");
+            assert!(found == TYPE_INDEX_NONE || found >= FIRST_DYNAMIC_INDEX);
+            if rounds.load(Ordering::SeqCst) > p {
+                rcobj::merge_thread_counts();
+                p += 1;
+                merged.store(p, Ordering::SeqCst);
+            } else {
+                // Let the worker run (valgrind runs one thread at a time).
+                std::thread::yield_now();
+            }
+        }
+        worker.join().expect("the worker");
+        assert_eq!(p, ROUNDS);
+    });
+    drop(any);
 }
