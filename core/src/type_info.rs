@@ -203,6 +203,9 @@ impl TypeInfo {
 
     /// The key with the definition site appended, for a type whose key is the default
     /// (the Rust path); `None` for a type whose key was given.
+    // For the registry's handling of duplicate default keys, written on another branch;
+    // until that lands nothing here calls it.
+    #[allow(dead_code)]
     #[inline]
     pub(crate) fn site_key(&self) -> Option<&'static str> {
         self.site_key
