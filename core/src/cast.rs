@@ -9,7 +9,23 @@
 //! `Up<N>`. The two heads never overlap (`Z` vs `S<_>`), and nothing else implements `Up`
 //! for the type, so coherence holds in any crate. The one blanket impl of [`IsA<U>`] then
 //! asks for `T: Up<depth(T) - depth(U), Out = U>`, with the subtraction done by
-//! [`DepthMinus`] on the depth types. Unbounded depth, no runtime cost.
+//! [`DepthMinus`] on the depth types. Unbounded depth, no runtime cost. (Two blanket impls
+//! of `Up` over [`Object::Parent`] would need no derive output, but the trait solver
+//! overflows on them when it checks `IsA` for a generic type.)
+//!
+//! # Why the compile-time check cannot be forged
+//!
+//! `upcast` trusts `T: IsA<U>`, so every trait that bound rests on is `unsafe` (an impl is
+//! a promise the cast relies on), and the ones only rcobj implements are also sealed:
+//!
+//! * [`IsA`] is `unsafe`: its contract is `upcast`'s premise. (An impl next to the blanket
+//!   one is refused by coherence anyway, E0119; the helper traits below had no such luck.)
+//! * [`Up`] is `unsafe`: its contract is that `Out` is `Self` or an ancestor of `Self`.
+//!   The derive's two impls keep it (`Self`, or the parent's `Out`) whatever the depth
+//!   types are, so the upcast is sound even if the depth arithmetic were wrong: walking
+//!   up the parent chain can only reach ancestors.
+//! * [`AncestorIs`] (`Self` is `U`) and [`DepthMinus`] are `unsafe` and sealed: their only
+//!   impls are the blanket ones here.
 //!
 //! # How `is` works
 //!
@@ -28,34 +44,61 @@ use crate::obj::Obj;
 use crate::registry;
 use crate::type_info::{AnyObject, Object, S, Z};
 
+mod sealed {
+    use crate::type_info::{S, Z};
+
+    /// Seals [`AncestorIs`](super::AncestorIs): `Self` is `U`.
+    pub trait Same<U> {}
+    impl<U> Same<U> for U {}
+
+    /// Seals [`DepthMinus`](super::DepthMinus): the same two heads as its impls.
+    pub trait Minus<Rhs> {}
+    impl<N> Minus<Z> for N {}
+    impl<N, M> Minus<S<M>> for S<N> {}
+}
+
 /// Walks `N` steps up the parent chain: `Up<Z>` is `Self`, `Up<S<N>>` is the parent's
 /// `Up<N>`. Written by the derive; not for direct use.
+///
+/// # Safety
+///
+/// `Out` is `Self` or an ancestor of `Self` (a type whose value starts `Self`'s value,
+/// at the same value offset in `ObjCell`): [`IsA`], and so `upcast`, trusts every impl.
+/// The derive writes `Up<Z>` with `Out = Self` and `Up<S<N>>` with the parent's
+/// `Up<N>::Out`.
 #[doc(hidden)]
-pub trait Up<N> {
+pub unsafe trait Up<N> {
     /// The ancestor `N` steps up.
     type Out;
 }
 
-impl Up<Z> for AnyObject {
+// SAFETY: `Out` is `Self`.
+unsafe impl Up<Z> for AnyObject {
     type Out = AnyObject;
 }
 
-/// Subtraction on type-level depths. Not for direct use.
+/// Subtraction on type-level depths. Not for direct use; sealed.
+///
+/// # Safety
+///
+/// Only the two impls here exist (the trait is sealed).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "the upcast target is deeper in the hierarchy than the source type, so it cannot be an ancestor",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait DepthMinus<Rhs> {
+pub unsafe trait DepthMinus<Rhs>: sealed::Minus<Rhs> {
     /// `Self - Rhs`.
     type Out;
 }
 
-impl<N> DepthMinus<Z> for N {
+// SAFETY: `N - 0 = N`.
+unsafe impl<N> DepthMinus<Z> for N {
     type Out = N;
 }
 
-impl<N, M> DepthMinus<S<M>> for S<N>
+// SAFETY: `(N + 1) - (M + 1) = N - M`.
+unsafe impl<N, M> DepthMinus<S<M>> for S<N>
 where
     N: DepthMinus<M>,
 {
@@ -64,6 +107,11 @@ where
 
 /// `Self` is `U` or a descendant of `U`: an `Obj<Self>` converts to an `Obj<U>` by
 /// [`upcast`](Obj::upcast). Implemented for every such pair; never implement it yourself.
+///
+/// # Safety
+///
+/// `U` is `Self` or an ancestor of `Self`: `upcast` trusts it. rcobj's one blanket impl is
+/// the only one there needs to be (coherence refuses any other).
 ///
 /// ```
 /// use rcobj::{AnyObject, IsA, Obj, Object};
@@ -92,12 +140,14 @@ where
     label = "`{U}` is not an ancestor of `{Self}`",
     note = "upcast goes from a child to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait IsA<U: Object>: Object {}
+pub unsafe trait IsA<U: Object>: Object {}
 
 // `do_not_recommend`: a failed upcast reports `T: IsA<U>` itself ("`T` is not `U` or a
 // descendant of it") whichever of the bounds below fails, rather than the depth arithmetic.
+// SAFETY: `T: Up<_, Out = X>` makes `X` `T` or an ancestor of `T` (the contract of the
+// unsafe trait `Up`), and `X: AncestorIs<U, T>` makes `X` be `U` (sealed: `Self` is `U`).
 #[diagnostic::do_not_recommend]
-impl<T, U> IsA<U> for T
+unsafe impl<T, U> IsA<U> for T
 where
     T: Object,
     U: Object,
@@ -109,6 +159,10 @@ where
 
 /// `Self` (the ancestor of `T` at `U`'s depth) is `U`. Not for direct use; it exists so
 /// that a failed upcast names both types.
+///
+/// # Safety
+///
+/// `Self` is `U`. Sealed: the blanket impl here is the only one.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{T}` is not `{U}` or a descendant of it",
@@ -116,9 +170,10 @@ where
     note = "at `{U}`'s depth in the hierarchy, the ancestor of `{T}` is `{Self}`",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait AncestorIs<U, T> {}
+pub unsafe trait AncestorIs<U, T>: sealed::Same<U> {}
 
-impl<U, T> AncestorIs<U, T> for U {}
+// SAFETY: `Self` is `U`.
+unsafe impl<U, T> AncestorIs<U, T> for U {}
 
 impl<T: Object> Obj<T> {
     /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.
@@ -170,8 +225,9 @@ impl<T: Object> Obj<T> {
     {
         let this = ManuallyDrop::new(self);
         let ptr: NonNull<_> = Obj::cell(&this).cast();
-        // SAFETY: `T: IsA<U>`, so the value starts with a `U` at the same offset (the derive
-        // asserts it) and the block is a valid `ObjCell<U>`; the strong reference moves.
+        // SAFETY: `T: IsA<U>`, so `U` is `T` or one of its ancestors: the value starts with
+        // a `U` at the same offset (the derive asserts it) and the block is a valid
+        // `ObjCell<U>`; the strong reference moves.
         unsafe { Obj::from_cell(ptr) }
     }
 

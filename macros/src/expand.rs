@@ -1,5 +1,6 @@
 //! Code generation: the `Object` impl, the static descriptor and ancestors table,
-//! link-time registration, the `Up` impls for upcasts, and compile-time assertions.
+//! link-time registration, the `unsafe` `Up` impls for upcasts, and compile-time
+//! assertions.
 //!
 //! Everything is wrapped in `const _: () = { ... };`, which starts with
 //! `use <runtime path> as __rcobj;` (`::rcobj`, or the `crate = "..."` path). Every other
@@ -204,13 +205,15 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                 };
             }
 
+            // SAFETY: `Out` is `Self`.
             #[automatically_derived]
-            impl #private::Up<#private::Z> for #ident {
+            unsafe impl #private::Up<#private::Z> for #ident {
                 type Out = #ident;
             }
 
+            // SAFETY: `Out` is an `Up` output of the parent: the parent or an ancestor of it.
             #[automatically_derived]
-            impl<N> #private::Up<#private::S<N>> for #ident
+            unsafe impl<N> #private::Up<#private::S<N>> for #ident
             where
                 #parent: #private::Up<N>,
             {

@@ -6,6 +6,7 @@
 //! * `parent/` — `#[parent]`: placement, `repr(C)`, non-object and `final` parents,
 //!   alignment;
 //! * `cast/` — upcasts the type system must refuse;
+//! * `forge/` — impls of the traits an upcast trusts, written outside rcobj;
 //! * `combined/` — several errors in one input, reported together and without cascades;
 //! * `pass/` — what must compile (and run).
 //!
@@ -24,6 +25,7 @@ fn ui() {
     t.compile_fail("tests/ui/shape/*.rs");
     t.compile_fail("tests/ui/parent/*.rs");
     t.compile_fail("tests/ui/cast/*.rs");
+    t.compile_fail("tests/ui/forge/*.rs");
     t.compile_fail("tests/ui/combined/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }
