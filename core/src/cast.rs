@@ -35,6 +35,16 @@
 //!   table, by index), then `ancestors[depth(U)] == U` if the object is deeper than `U`.
 //!
 //! No lock, no hashing, no string compare.
+//!
+//! # What a cast may not do
+//!
+//! Beyond "the object is a `U`", a cast that makes a handle of another static type keeps
+//! this invariant, checked with compile-time constants (zero cost):
+//!
+//! * **`Send + Sync`.** A handle whose static type is `Send + Sync` never points at an
+//!   object whose real type is not (`keeps_send_sync`): `upcast` has the bound
+//!   `T: Send + Sync`, and `downcast` refuses (returns `Err`) where `upcast` would not
+//!   compile.
 
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
@@ -175,6 +185,37 @@ pub unsafe trait AncestorIs<U, T>: sealed::Same<U> {}
 // SAFETY: `Self` is `U`.
 unsafe impl<U, T> AncestorIs<U, T> for U {}
 
+/// Whether a handle of static type `U` to an object with type index `real`, made from a
+/// handle of static type `T`, keeps the invariant "a handle whose static type is
+/// `Send + Sync` points at an object whose real type is `Send + Sync`". The caller has
+/// checked that the object is a `U` (`is::<U>()`), so `T` and `U` are both `R`, the real
+/// type, or ancestors of `R`: they lie on its one chain of ancestors.
+///
+/// Every case but the last is decided by compile-time constants:
+///
+/// * `T: Send + Sync`: by the invariant, so is `R`; any handle to it is fine.
+/// * `U` not `Send + Sync`: an `Obj<U>` is neither `Send` nor `Sync`, so it cannot leave
+///   the thread; it adds nothing.
+/// * `U: Send + Sync`, `T` not, `U` shallower than `T`: `U` is a proper ancestor of `T`,
+///   and `R` contains a `T` (its value starts with its parent's, transitively), so `R` is
+///   not `Send + Sync` either (auto traits go through fields). This is `upcast` without
+///   its bound: refuse. (Only an `unsafe impl Send + Sync` on `R` or on a type between `T`
+///   and `R` could make `R` `Send + Sync` after all; refusing then is merely conservative.)
+/// * `U: Send + Sync`, `T` not, `U` deeper than `T`: `R` is `U` or a descendant of it.
+///   (`U` contains a `T`, so it is `Send + Sync` only by an `unsafe impl` on `U` or on a
+///   type between `T` and `U`.) A descendant of `U` may add fields that are not `Send`,
+///   and only `R`'s descriptor could tell, so allow exactly `R = U` (one index compare)
+///   and refuse the rest. Without this case, an `Obj<U>` made from an `Obj<T>` to such a
+///   descendant would be a `Send` handle to a value that is not.
+/// * `T = U`: one constant; the first or the second case.
+#[inline(always)]
+pub(crate) fn keeps_send_sync<T: Object, U: Object>(real: i32) -> bool {
+    if T::SEND_SYNC || !U::SEND_SYNC {
+        return true;
+    }
+    U::DEPTH > T::DEPTH && real == U::type_info().index()
+}
+
 impl<T: Object> Obj<T> {
     /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.
     ///
@@ -227,7 +268,8 @@ impl<T: Object> Obj<T> {
         let ptr: NonNull<_> = Obj::cell(&this).cast();
         // SAFETY: `T: IsA<U>`, so `U` is `T` or one of its ancestors: the value starts with
         // a `U` at the same offset (the derive asserts it) and the block is a valid
-        // `ObjCell<U>`; the strong reference moves.
+        // `ObjCell<U>`. `T: Send + Sync`, so the object's real type is too (the invariant
+        // of every handle), whatever `U` is. The strong reference moves.
         unsafe { Obj::from_cell(ptr) }
     }
 
@@ -286,6 +328,26 @@ impl<T: Object> Obj<T> {
     /// Converts to a handle of type `U` if the object is a `U` (or a descendant);
     /// otherwise gives the handle back.
     ///
+    /// Also gives the handle back where the new handle would be `Send + Sync` but the
+    /// object is not: from a `T` that is not `Send + Sync` to a `U` that is, unless the
+    /// object's real type is `U` itself. (From such a `T` to an ancestor, this is what
+    /// [`upcast`](Obj::upcast) refuses to compile.) The check is decided at compile time
+    /// for every pair of types but that one case.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use rcobj::{AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.downcast_send.Local")]
+    /// struct Local(Rc<u32>);
+    ///
+    /// let local = Obj::new(Local(Rc::new(1)));
+    /// assert!(local.is::<AnyObject>());
+    /// // An `AnyObj` is `Send`: it must not point at an `Rc`.
+    /// assert!(local.downcast::<AnyObject>().is_err());
+    /// ```
+    ///
     /// ```
     /// use rcobj::{AnyObj, AnyObject, Obj, Object};
     ///
@@ -309,10 +371,11 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn downcast<U: Object>(self) -> Result<Obj<U>, Obj<T>> {
-        if self.is::<U>() {
+        if self.is::<U>() && keeps_send_sync::<T, U>(Obj::header(&self).type_index()) {
             let this = ManuallyDrop::new(self);
-            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
-            // strong reference moves.
+            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; if `U` is
+            // `Send + Sync`, so is the real type (`keeps_send_sync`). The strong reference
+            // moves.
             Ok(unsafe { Obj::from_cell(Obj::cell(&this).cast()) })
         } else {
             Err(self)
@@ -320,6 +383,11 @@ impl<T: Object> Obj<T> {
     }
 
     /// A reference to the value as a `U`, if the object is a `U` (or a descendant).
+    ///
+    /// Unlike [`downcast`](Obj::downcast), this needs no `Send + Sync` rule: a `&U`
+    /// reaches only the `U` part of the value, which is as `Sync` as `U`, for as long as
+    /// this handle is borrowed; it cannot release the object, and no safe API turns a `&U`
+    /// back into a handle.
     ///
     /// ```
     /// use rcobj::{AnyObj, AnyObject, Obj, Object};

@@ -139,6 +139,27 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
 
     let ancestors_len = quote_spanned!(span=> #parent_obj::DEPTH + 1);
 
+    // `Send + Sync`, decided at this concrete type: the inherent constant of
+    // `__RcobjProbe<T>` exists only where `T: Send + Sync`, and otherwise the trait's
+    // constant answers. Only `::core` paths: the crate path cannot change the answer. The
+    // call site's span: for a type that is not `Send + Sync` the inherent constant is
+    // unused, and with the user's span `dead_code` would say so.
+    let send_sync = quote! {
+        {
+            trait __RcobjNotSendSync {
+                const SEND_SYNC: bool = false;
+            }
+            struct __RcobjProbe<T: ?::core::marker::Sized>(::core::marker::PhantomData<T>);
+            impl<T: ?::core::marker::Sized> __RcobjNotSendSync for __RcobjProbe<T> {}
+            impl<T: ?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync>
+                __RcobjProbe<T>
+            {
+                const SEND_SYNC: bool = true;
+            }
+            <__RcobjProbe<#ident>>::SEND_SYNC
+        }
+    };
+
     // Spanned as a whole (see the module docs): no token of the expansion may mention the
     // parent with another span, or the compiler reports a failure there too.
     quote_spanned! {span=>
@@ -184,25 +205,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                 const DEPTH: usize = #ancestors_len;
                 const ANCESTORS: &'static [&'static #krate::TypeInfo] = &__RCOBJ_ANCESTORS;
                 const IS_FINAL: bool = #is_final;
-                // `Send + Sync`, decided at this concrete type: the inherent constant of
-                // `__RcobjProbe<T>` exists only where `T: Send + Sync`, and otherwise
-                // the trait's constant answers. Only `::core` paths: the crate path
-                // cannot change the answer.
-                const SEND_SYNC: bool = {
-                    trait __RcobjNotSendSync {
-                        const SEND_SYNC: bool = false;
-                    }
-                    struct __RcobjProbe<T: ?::core::marker::Sized>(
-                        ::core::marker::PhantomData<T>,
-                    );
-                    impl<T: ?::core::marker::Sized> __RcobjNotSendSync for __RcobjProbe<T> {}
-                    impl<T: ?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync>
-                        __RcobjProbe<T>
-                    {
-                        const SEND_SYNC: bool = true;
-                    }
-                    <__RcobjProbe<#ident>>::SEND_SYNC
-                };
+                const SEND_SYNC: bool = #send_sync;
             }
 
             // SAFETY: `Out` is `Self`.
