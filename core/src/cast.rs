@@ -39,17 +39,21 @@
 //! # What a cast may not do
 //!
 //! Beyond "the object is a `U`", a cast that makes a handle of another static type keeps
-//! this invariant, checked with compile-time constants (zero cost):
+//! two invariants, both checked with compile-time constants (zero cost):
 //!
 //! * **`Send + Sync`.** A handle whose static type is `Send + Sync` never points at an
 //!   object whose real type is not (`keeps_send_sync`): `upcast` has the bound
 //!   `T: Send + Sync`, and `downcast` refuses (returns `Err`) where `upcast` would not
 //!   compile.
+//! * **Layout.** `ObjCell<T>` and `ObjCell<U>` put the value at the same offset
+//!   (`same_value_offset`). The derive asserts it for each child and its parent; the
+//!   casts check it again after monomorphisation, so that no derive output (e.g. one
+//!   pointed at a hostile `crate = "..."` path) can make a cast read at the wrong offset.
 
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use crate::cell::ObjCell;
+use crate::cell::{value_offset, ObjCell};
 use crate::obj::Obj;
 use crate::registry;
 use crate::type_info::{AnyObject, Object, S, Z};
@@ -185,6 +189,18 @@ pub unsafe trait AncestorIs<U, T>: sealed::Same<U> {}
 // SAFETY: `Self` is `U`.
 unsafe impl<U, T> AncestorIs<U, T> for U {}
 
+/// Whether `ObjCell<T>` and `ObjCell<U>` put the value at the same offset, or one of the two
+/// is the root [`AnyObject`] (depth 0), whose value is zero-sized and never read, so any
+/// offset inside the block will do. A compile-time constant.
+///
+/// The derive asserts it for every child and its parent (other than the root), so along a
+/// chain of ancestors it holds for every pair; a pair it fails for is not on one chain,
+/// or comes from a derive that was bypassed.
+#[inline(always)]
+pub(crate) const fn same_value_offset<T: Object, U: Object>() -> bool {
+    T::DEPTH == 0 || U::DEPTH == 0 || value_offset::<T>() == value_offset::<U>()
+}
+
 /// Whether a handle of static type `U` to an object with type index `real`, made from a
 /// handle of static type `T`, keeps the invariant "a handle whose static type is
 /// `Send + Sync` points at an object whose real type is `Send + Sync`". The caller has
@@ -215,6 +231,28 @@ pub(crate) fn keeps_send_sync<T: Object, U: Object>(real: i32) -> bool {
     }
     U::DEPTH > T::DEPTH && real == U::type_info().index()
 }
+
+// The value offset in `ObjCell<T>` that the derive computes without naming this crate (24,
+// the header's size, rounded up to the value's alignment) is `value_offset`'s.
+const _: () = {
+    #[repr(align(16))]
+    struct A16;
+    #[repr(align(32))]
+    struct A32;
+    #[repr(align(64))]
+    struct A64;
+    #[repr(align(4096))]
+    struct A4096;
+    macro_rules! check {
+        ($($t:ty),*) => {$(
+            assert!(
+                value_offset::<$t>() == usize::next_multiple_of(24, core::mem::align_of::<$t>())
+            );
+        )*};
+    }
+    check!((), u8, u16, u32, u64, u128, A16, A32, A64, A4096);
+    assert!(core::mem::size_of::<crate::header::ObjectHeader>() == 24);
+};
 
 impl<T: Object> Obj<T> {
     /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.
@@ -264,10 +302,19 @@ impl<T: Object> Obj<T> {
         U: Object,
         T: IsA<U> + Send + Sync,
     {
+        // A backstop after monomorphisation: the derive asserts this for each child and its
+        // parent, so it never fails for derived types, whatever path they were derived
+        // through.
+        const {
+            assert!(
+                same_value_offset::<T, U>(),
+                "upcast between object types whose values start at different offsets"
+            )
+        };
         let this = ManuallyDrop::new(self);
         let ptr: NonNull<_> = Obj::cell(&this).cast();
         // SAFETY: `T: IsA<U>`, so `U` is `T` or one of its ancestors: the value starts with
-        // a `U` at the same offset (the derive asserts it) and the block is a valid
+        // a `U`, at the same value offset (asserted above), and the block is a valid
         // `ObjCell<U>`. `T: Send + Sync`, so the object's real type is too (the invariant
         // of every handle), whatever `U` is. The strong reference moves.
         unsafe { Obj::from_cell(ptr) }
@@ -371,11 +418,15 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn downcast<U: Object>(self) -> Result<Obj<U>, Obj<T>> {
-        if self.is::<U>() && keeps_send_sync::<T, U>(Obj::header(&self).type_index()) {
+        if same_value_offset::<T, U>()
+            && self.is::<U>()
+            && keeps_send_sync::<T, U>(Obj::header(&self).type_index())
+        {
             let this = ManuallyDrop::new(self);
-            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; if `U` is
-            // `Send + Sync`, so is the real type (`keeps_send_sync`). The strong reference
-            // moves.
+            // SAFETY: the object is a `U`, and `U`'s value offset is `T`'s (or one of them
+            // is the root's, whose value is never read), so the block is a valid
+            // `ObjCell<U>`; if `U` is `Send + Sync`, so is the real type
+            // (`keeps_send_sync`). The strong reference moves.
             Ok(unsafe { Obj::from_cell(Obj::cell(&this).cast()) })
         } else {
             Err(self)
@@ -408,11 +459,11 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn downcast_ref<U: Object>(&self) -> Option<&U> {
-        if self.is::<U>() {
+        if same_value_offset::<T, U>() && self.is::<U>() {
             let cell = Obj::cell(self).cast::<ObjCell<U>>();
-            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
-            // reference covers the value only and lives as long as our borrow of the
-            // strong handle.
+            // SAFETY: the object is a `U` at `U`'s value offset (as in `downcast`), so the
+            // block is a valid `ObjCell<U>`; the reference covers the value only and lives
+            // as long as our borrow of the strong handle.
             Some(unsafe { &(*cell.as_ptr()).value })
         } else {
             None

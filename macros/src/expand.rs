@@ -7,6 +7,28 @@
 //! path is absolute (`::core`) or goes through `__rcobj`, so the output compiles under
 //! `#![no_implicit_prelude]` and is not confused by the user's names.
 //!
+//! # What the output trusts
+//!
+//! The `crate = "..."` path may name a module that re-exports rcobj but replaces any item
+//! of its `__private` module, so no check that soundness rests on goes through it:
+//!
+//! * layout (the parent field at offset 0, equal value offsets, size and alignment in the
+//!   descriptor): `::core::mem` only. The value offset in `ObjCell<T>` is the 24-byte
+//!   header's size rounded up to `align_of::<T>()` (rcobj asserts that this is
+//!   `value_offset`'s answer);
+//! * that the parent field's type *is* the parent: a method from `&Child` to a raw pointer
+//!   to the parent, whose body takes the field's address (`::core::ptr::addr_of!`); a raw
+//!   pointer to a sized type coerces to no other pointee, where a `&Parent` made from
+//!   `&self.field` would deref-coerce, e.g. from a `Box<Parent>`;
+//! * the descriptor and ancestors table: inherent functions of `__rcobj::TypeInfo` (which
+//!   the `Object` impl's constants force to be rcobj's) fed with the parent's `Object`
+//!   constants; finality: the parent's `IS_FINAL`; the root: `DEPTH == 0`;
+//! * `Send + Sync`: a probe that uses `::core` only;
+//! * the upcast traits (`Up`) are `unsafe`: a replacement could only make the derive's
+//!   `unsafe impl` implement another trait, and the type would not upcast at all.
+//!
+//! # Spans
+//!
 //! The parent type is written once, as `<Field as ParentType>::This` behind a local type
 //! alias, and every token that mentions it carries the span of the `#[parent]` field's
 //! type. If that type is not an object type, the compiler reports the one failed
@@ -19,6 +41,10 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::validate::ObjectType;
+
+/// The size of rcobj's object header; the value follows it, at this offset rounded up to
+/// the value's alignment.
+const HEADER_SIZE: usize = 24;
 
 /// Expands a validated object type.
 ///
@@ -94,7 +120,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                 let message = format!("the `#[parent]` field of `{child}` must be at offset 0");
                 quote_spanned! {span=>
                     const _: () = ::core::assert!(
-                        #private::offset_of!(#ident, #member) == 0,
+                        ::core::mem::offset_of!(#ident, #member) == 0,
                         #message,
                     );
                 }
@@ -106,17 +132,62 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                  start at different offsets after the object header; raise `{parent}`'s \
                  alignment to `{child}`'s with `#[repr(align(N))]`"
             );
+            let not_final =
+                format!("`{parent}` is `final`: no object type may name it as `#[parent]`");
             quote_spanned! {span=>
-                const _: () = #private::require_inheritable::<__RcobjParent>();
+                // Not final. The trait bound gives the error message; the assertion is
+                // what holds whatever `__private` is. One item: when the bound fails, the
+                // assertion is not evaluated, and the user sees one error.
+                const _: () = {
+                    #private::require_inheritable::<__RcobjParent>();
+                    ::core::assert!(!#parent_obj::IS_FINAL, #not_final);
+                };
+                // The parent is the `#[parent]` field's type itself (see the module docs).
+                // A method of a local trait, so that its argument is `self` (a binding of
+                // another name could clash with a unit or tuple struct of that name).
+                trait __RcobjParentField {
+                    fn parent_field(&self) -> *const __RcobjParent;
+                }
+                impl __RcobjParentField for #ident {
+                    fn parent_field(&self) -> *const __RcobjParent {
+                        ::core::ptr::addr_of!(self.#member)
+                    }
+                }
                 #at_zero
                 const _: () = ::core::assert!(
-                    #private::value_offset::<#ident>()
-                        == #private::value_offset::<__RcobjParent>(),
+                    ::core::primitive::usize::next_multiple_of(
+                        #HEADER_SIZE,
+                        ::core::mem::align_of::<#ident>(),
+                    ) == ::core::primitive::usize::next_multiple_of(
+                        #HEADER_SIZE,
+                        ::core::mem::align_of::<__RcobjParent>(),
+                    ),
                     #message,
                 );
             }
         }
-        None => quote!(),
+        // A root's parent must be rcobj's root, the one object type of depth 0.
+        None => {
+            let message = format!(
+                "the `AnyObject` of `{}` is not rcobj's root type",
+                object
+                    .krate
+                    .as_ref()
+                    .map_or_else(|| "::rcobj".to_owned(), type_name_of)
+            );
+            // On the crate path, if there is one: the error is about that path.
+            let at = object
+                .krate
+                .as_ref()
+                .and_then(|p| p.segments.first())
+                .map_or_else(Span::call_site, |s| s.ident.span());
+            quote_spanned! {at=>
+                const _: () = ::core::assert!(
+                    <__RcobjParent as __rcobj::Object>::DEPTH == 0,
+                    #message,
+                );
+            }
+        }
     };
 
     // The marker impls do not mention the parent, so they keep the call site's span:
@@ -174,7 +245,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             #parent_alias
 
             static __RCOBJ_ANCESTORS: [&'static #krate::TypeInfo; #ancestors_len] =
-                #private::ancestors::<{ #ancestors_len }>(
+                #krate::TypeInfo::__ancestors::<{ #ancestors_len }>(
                     #parent_obj::ANCESTORS,
                     #parent_obj::TYPE_INFO,
                 );
@@ -189,14 +260,14 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                     ::core::option::Option::Some(#parent_obj::TYPE_INFO),
                     &__RCOBJ_ANCESTORS,
                     #is_final,
-                    #private::size_of::<#ident>(),
-                    #private::align_of::<#ident>(),
+                    ::core::mem::size_of::<#ident>(),
+                    ::core::mem::align_of::<#ident>(),
                 )
             };
 
-            // SAFETY: generated by the derive: the parent is the first field of a
-            // `repr(C)` struct (checked below) or `AnyObject`, and the descriptor
-            // describes this type.
+            // SAFETY: generated by the derive: the parent is the first field of the
+            // struct, at offset 0 and at the same value offset, or `AnyObject`; the
+            // descriptor describes this type (all asserted below, with `::core` only).
             #[automatically_derived]
             unsafe impl #krate::Object for #ident {
                 type Parent = #parent;
@@ -237,7 +308,12 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
 /// A type as the user wrote it, for messages: `inner::Base`, not `inner :: Base`. Braces
 /// are doubled, since the message is a format string.
 pub(crate) fn type_name(ty: &syn::Type) -> String {
-    let mut name = ty.to_token_stream().to_string();
+    type_name_of(ty)
+}
+
+/// [`type_name`] of any tokens (a type or a path).
+fn type_name_of(tokens: &impl ToTokens) -> String {
+    let mut name = tokens.to_token_stream().to_string();
     for (spaced, tight) in [
         (" :: ", "::"),
         (":: ", "::"),

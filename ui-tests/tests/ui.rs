@@ -4,7 +4,7 @@
 //! * `attr/` — the keys of `#[object(...)]` and where the attributes go;
 //! * `shape/` — items that cannot be object types (enums, unions, generics, `packed`);
 //! * `parent/` — `#[parent]`: placement, `repr(C)`, non-object and `final` parents,
-//!   alignment;
+//!   alignment, and a `crate = "..."` path whose `__private` lies;
 //! * `cast/` — upcasts the type system must refuse;
 //! * `forge/` — impls of the traits an upcast trusts, written outside rcobj;
 //! * `combined/` — several errors in one input, reported together and without cascades;
