@@ -9,7 +9,23 @@
 //! `Up<N>`. The two heads never overlap (`Z` vs `S<_>`), and nothing else implements `Up`
 //! for the type, so coherence holds in any crate. The one blanket impl of [`IsA<U>`] then
 //! asks for `T: Up<depth(T) - depth(U), Out = U>`, with the subtraction done by
-//! [`DepthMinus`] on the depth types. Unbounded depth, no runtime cost.
+//! [`DepthMinus`] on the depth types. Unbounded depth, no runtime cost. (Two blanket impls
+//! of `Up` over [`Object::Parent`] would need no derive output, but the trait solver
+//! overflows on them when it checks `IsA` for a generic type.)
+//!
+//! # Why the compile-time check cannot be forged
+//!
+//! `upcast` trusts `T: IsA<U>`, so every trait that bound rests on is `unsafe` (an impl is
+//! a promise the cast relies on), and the ones only rcobj implements are also sealed:
+//!
+//! * [`IsA`] is `unsafe`: its contract is `upcast`'s premise. (An impl next to the blanket
+//!   one is refused by coherence anyway, E0119; the helper traits below had no such luck.)
+//! * [`Up`] is `unsafe`: its contract is that `Out` is `Self` or an ancestor of `Self`.
+//!   The derive's two impls keep it (`Self`, or the parent's `Out`) whatever the depth
+//!   types are, so the upcast is sound even if the depth arithmetic were wrong: walking
+//!   up the parent chain can only reach ancestors.
+//! * [`AncestorIs`] (`Self` is `U`) and [`DepthMinus`] are `unsafe` and sealed: their only
+//!   impls are the blanket ones here.
 //!
 //! # How `is` works
 //!
@@ -19,43 +35,84 @@
 //!   table, by index), then `ancestors[depth(U)] == U` if the object is deeper than `U`.
 //!
 //! No lock, no hashing, no string compare.
+//!
+//! # What a cast may not do
+//!
+//! Beyond "the object is a `U`", a cast that makes a handle of another static type keeps
+//! two invariants, both checked with compile-time constants (zero cost):
+//!
+//! * **`Send + Sync`.** A handle whose static type is `Send + Sync` never points at an
+//!   object whose real type is not (`keeps_send_sync`): `upcast` has the bound
+//!   `T: Send + Sync`, and `downcast` refuses (returns `Err`) where `upcast` would not
+//!   compile.
+//! * **Layout.** `ObjCell<T>` and `ObjCell<U>` put the value at the same offset
+//!   (`same_value_offset`). The derive asserts it for each child and its parent; the
+//!   casts check it again after monomorphisation, so that no derive output (e.g. one
+//!   pointed at a hostile `crate = "..."` path) can make a cast read at the wrong offset.
 
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use crate::cell::ObjCell;
+use crate::cell::{value_offset, ObjCell};
 use crate::obj::Obj;
 use crate::registry;
 use crate::type_info::{AnyObject, Object, S, Z};
 
+mod sealed {
+    use crate::type_info::{S, Z};
+
+    /// Seals [`AncestorIs`](super::AncestorIs): `Self` is `U`.
+    pub trait Same<U> {}
+    impl<U> Same<U> for U {}
+
+    /// Seals [`DepthMinus`](super::DepthMinus): the same two heads as its impls.
+    pub trait Minus<Rhs> {}
+    impl<N> Minus<Z> for N {}
+    impl<N, M> Minus<S<M>> for S<N> {}
+}
+
 /// Walks `N` steps up the parent chain: `Up<Z>` is `Self`, `Up<S<N>>` is the parent's
 /// `Up<N>`. Written by the derive; not for direct use.
+///
+/// # Safety
+///
+/// `Out` is `Self` or an ancestor of `Self` (a type whose value starts `Self`'s value,
+/// at the same value offset in `ObjCell`): [`IsA`], and so `upcast`, trusts every impl.
+/// The derive writes `Up<Z>` with `Out = Self` and `Up<S<N>>` with the parent's
+/// `Up<N>::Out`.
 #[doc(hidden)]
-pub trait Up<N> {
+pub unsafe trait Up<N> {
     /// The ancestor `N` steps up.
     type Out;
 }
 
-impl Up<Z> for AnyObject {
+// SAFETY: `Out` is `Self`.
+unsafe impl Up<Z> for AnyObject {
     type Out = AnyObject;
 }
 
-/// Subtraction on type-level depths. Not for direct use.
+/// Subtraction on type-level depths. Not for direct use; sealed.
+///
+/// # Safety
+///
+/// Only the two impls here exist (the trait is sealed).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "the upcast target is deeper in the hierarchy than the source type, so it cannot be an ancestor",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait DepthMinus<Rhs> {
+pub unsafe trait DepthMinus<Rhs>: sealed::Minus<Rhs> {
     /// `Self - Rhs`.
     type Out;
 }
 
-impl<N> DepthMinus<Z> for N {
+// SAFETY: `N - 0 = N`.
+unsafe impl<N> DepthMinus<Z> for N {
     type Out = N;
 }
 
-impl<N, M> DepthMinus<S<M>> for S<N>
+// SAFETY: `(N + 1) - (M + 1) = N - M`.
+unsafe impl<N, M> DepthMinus<S<M>> for S<N>
 where
     N: DepthMinus<M>,
 {
@@ -64,6 +121,11 @@ where
 
 /// `Self` is `U` or a descendant of `U`: an `Obj<Self>` converts to an `Obj<U>` by
 /// [`upcast`](Obj::upcast). Implemented for every such pair; never implement it yourself.
+///
+/// # Safety
+///
+/// `U` is `Self` or an ancestor of `Self`: `upcast` trusts it. rcobj's one blanket impl is
+/// the only one there needs to be (coherence refuses any other).
 ///
 /// ```
 /// use rcobj::{AnyObject, IsA, Obj, Object};
@@ -92,12 +154,14 @@ where
     label = "`{U}` is not an ancestor of `{Self}`",
     note = "upcast goes from a child to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait IsA<U: Object>: Object {}
+pub unsafe trait IsA<U: Object>: Object {}
 
 // `do_not_recommend`: a failed upcast reports `T: IsA<U>` itself ("`T` is not `U` or a
 // descendant of it") whichever of the bounds below fails, rather than the depth arithmetic.
+// SAFETY: `T: Up<_, Out = X>` makes `X` `T` or an ancestor of `T` (the contract of the
+// unsafe trait `Up`), and `X: AncestorIs<U, T>` makes `X` be `U` (sealed: `Self` is `U`).
 #[diagnostic::do_not_recommend]
-impl<T, U> IsA<U> for T
+unsafe impl<T, U> IsA<U> for T
 where
     T: Object,
     U: Object,
@@ -109,6 +173,10 @@ where
 
 /// `Self` (the ancestor of `T` at `U`'s depth) is `U`. Not for direct use; it exists so
 /// that a failed upcast names both types.
+///
+/// # Safety
+///
+/// `Self` is `U`. Sealed: the blanket impl here is the only one.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{T}` is not `{U}` or a descendant of it",
@@ -116,9 +184,75 @@ where
     note = "at `{U}`'s depth in the hierarchy, the ancestor of `{T}` is `{Self}`",
     note = "upcast goes from a type to one of its ancestors; use `downcast` to go the other way"
 )]
-pub trait AncestorIs<U, T> {}
+pub unsafe trait AncestorIs<U, T>: sealed::Same<U> {}
 
-impl<U, T> AncestorIs<U, T> for U {}
+// SAFETY: `Self` is `U`.
+unsafe impl<U, T> AncestorIs<U, T> for U {}
+
+/// Whether `ObjCell<T>` and `ObjCell<U>` put the value at the same offset, or one of the two
+/// is the root [`AnyObject`] (depth 0), whose value is zero-sized and never read, so any
+/// offset inside the block will do. A compile-time constant.
+///
+/// The derive asserts it for every child and its parent (other than the root), so along a
+/// chain of ancestors it holds for every pair; a pair it fails for is not on one chain,
+/// or comes from a derive that was bypassed.
+#[inline(always)]
+pub(crate) const fn same_value_offset<T: Object, U: Object>() -> bool {
+    T::DEPTH == 0 || U::DEPTH == 0 || value_offset::<T>() == value_offset::<U>()
+}
+
+/// Whether a handle of static type `U` to an object with type index `real`, made from a
+/// handle of static type `T`, keeps the invariant "a handle whose static type is
+/// `Send + Sync` points at an object whose real type is `Send + Sync`". The caller has
+/// checked that the object is a `U` (`is::<U>()`), so `T` and `U` are both `R`, the real
+/// type, or ancestors of `R`: they lie on its one chain of ancestors.
+///
+/// Every case but the last is decided by compile-time constants:
+///
+/// * `T: Send + Sync`: by the invariant, so is `R`; any handle to it is fine.
+/// * `U` not `Send + Sync`: an `Obj<U>` is neither `Send` nor `Sync`, so it cannot leave
+///   the thread; it adds nothing.
+/// * `U: Send + Sync`, `T` not, `U` shallower than `T`: `U` is a proper ancestor of `T`,
+///   and `R` contains a `T` (its value starts with its parent's, transitively), so `R` is
+///   not `Send + Sync` either (auto traits go through fields). This is `upcast` without
+///   its bound: refuse. (Only an `unsafe impl Send + Sync` on `R` or on a type between `T`
+///   and `R` could make `R` `Send + Sync` after all; refusing then is merely conservative.)
+/// * `U: Send + Sync`, `T` not, `U` deeper than `T`: `R` is `U` or a descendant of it.
+///   (`U` contains a `T`, so it is `Send + Sync` only by an `unsafe impl` on `U` or on a
+///   type between `T` and `U`.) A descendant of `U` may add fields that are not `Send`,
+///   and only `R`'s descriptor could tell, so allow exactly `R = U` (one index compare)
+///   and refuse the rest. Without this case, an `Obj<U>` made from an `Obj<T>` to such a
+///   descendant would be a `Send` handle to a value that is not.
+/// * `T = U`: one constant; the first or the second case.
+#[inline(always)]
+pub(crate) fn keeps_send_sync<T: Object, U: Object>(real: i32) -> bool {
+    if T::SEND_SYNC || !U::SEND_SYNC {
+        return true;
+    }
+    U::DEPTH > T::DEPTH && real == U::type_info().index()
+}
+
+// The value offset in `ObjCell<T>` that the derive computes without naming this crate (24,
+// the header's size, rounded up to the value's alignment) is `value_offset`'s.
+const _: () = {
+    #[repr(align(16))]
+    struct A16;
+    #[repr(align(32))]
+    struct A32;
+    #[repr(align(64))]
+    struct A64;
+    #[repr(align(4096))]
+    struct A4096;
+    macro_rules! check {
+        ($($t:ty),*) => {$(
+            assert!(
+                value_offset::<$t>() == usize::next_multiple_of(24, core::mem::align_of::<$t>())
+            );
+        )*};
+    }
+    check!((), u8, u16, u32, u64, u128, A16, A32, A64, A4096);
+    assert!(core::mem::size_of::<crate::header::ObjectHeader>() == 24);
+};
 
 impl<T: Object> Obj<T> {
     /// Converts to a handle of an ancestor type: a pointer cast, no count traffic.
@@ -168,10 +302,21 @@ impl<T: Object> Obj<T> {
         U: Object,
         T: IsA<U> + Send + Sync,
     {
+        // A backstop after monomorphisation: the derive asserts this for each child and its
+        // parent, so it never fails for derived types, whatever path they were derived
+        // through.
+        const {
+            assert!(
+                same_value_offset::<T, U>(),
+                "upcast between object types whose values start at different offsets"
+            )
+        };
         let this = ManuallyDrop::new(self);
         let ptr: NonNull<_> = Obj::cell(&this).cast();
-        // SAFETY: `T: IsA<U>`, so the value starts with a `U` at the same offset (the derive
-        // asserts it) and the block is a valid `ObjCell<U>`; the strong reference moves.
+        // SAFETY: `T: IsA<U>`, so `U` is `T` or one of its ancestors: the value starts with
+        // a `U`, at the same value offset (asserted above), and the block is a valid
+        // `ObjCell<U>`. `T: Send + Sync`, so the object's real type is too (the invariant
+        // of every handle), whatever `U` is. The strong reference moves.
         unsafe { Obj::from_cell(ptr) }
     }
 
@@ -230,6 +375,26 @@ impl<T: Object> Obj<T> {
     /// Converts to a handle of type `U` if the object is a `U` (or a descendant);
     /// otherwise gives the handle back.
     ///
+    /// Also gives the handle back where the new handle would be `Send + Sync` but the
+    /// object is not: from a `T` that is not `Send + Sync` to a `U` that is, unless the
+    /// object's real type is `U` itself. (From such a `T` to an ancestor, this is what
+    /// [`upcast`](Obj::upcast) refuses to compile.) The check is decided at compile time
+    /// for every pair of types but that one case.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use rcobj::{AnyObject, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.downcast_send.Local")]
+    /// struct Local(Rc<u32>);
+    ///
+    /// let local = Obj::new(Local(Rc::new(1)));
+    /// assert!(local.is::<AnyObject>());
+    /// // An `AnyObj` is `Send`: it must not point at an `Rc`.
+    /// assert!(local.downcast::<AnyObject>().is_err());
+    /// ```
+    ///
     /// ```
     /// use rcobj::{AnyObj, AnyObject, Obj, Object};
     ///
@@ -253,10 +418,15 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn downcast<U: Object>(self) -> Result<Obj<U>, Obj<T>> {
-        if self.is::<U>() {
+        if same_value_offset::<T, U>()
+            && self.is::<U>()
+            && keeps_send_sync::<T, U>(Obj::header(&self).type_index())
+        {
             let this = ManuallyDrop::new(self);
-            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
-            // strong reference moves.
+            // SAFETY: the object is a `U`, and `U`'s value offset is `T`'s (or one of them
+            // is the root's, whose value is never read), so the block is a valid
+            // `ObjCell<U>`; if `U` is `Send + Sync`, so is the real type
+            // (`keeps_send_sync`). The strong reference moves.
             Ok(unsafe { Obj::from_cell(Obj::cell(&this).cast()) })
         } else {
             Err(self)
@@ -264,6 +434,11 @@ impl<T: Object> Obj<T> {
     }
 
     /// A reference to the value as a `U`, if the object is a `U` (or a descendant).
+    ///
+    /// Unlike [`downcast`](Obj::downcast), this needs no `Send + Sync` rule: a `&U`
+    /// reaches only the `U` part of the value, which is as `Sync` as `U`, for as long as
+    /// this handle is borrowed; it cannot release the object, and no safe API turns a `&U`
+    /// back into a handle.
     ///
     /// ```
     /// use rcobj::{AnyObj, AnyObject, Obj, Object};
@@ -284,11 +459,11 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn downcast_ref<U: Object>(&self) -> Option<&U> {
-        if self.is::<U>() {
+        if same_value_offset::<T, U>() && self.is::<U>() {
             let cell = Obj::cell(self).cast::<ObjCell<U>>();
-            // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; the
-            // reference covers the value only and lives as long as our borrow of the
-            // strong handle.
+            // SAFETY: the object is a `U` at `U`'s value offset (as in `downcast`), so the
+            // block is a valid `ObjCell<U>`; the reference covers the value only and lives
+            // as long as our borrow of the strong handle.
             Some(unsafe { &(*cell.as_ptr()).value })
         } else {
             None

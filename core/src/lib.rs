@@ -433,19 +433,25 @@ pub use crate::weak::WeakObj;
 pub use rcobj_macros::Object;
 
 /// Items the derive's output refers to. Not public API: may change in any release.
+///
+/// The derive reaches this module through the user's `#[object(crate = "...")]` path,
+/// which may name a module that replaces any of these items with its own. So nothing here
+/// is trusted for soundness: the layout checks use `::core` only, the descriptor is built
+/// by inherent functions of [`TypeInfo`](crate::TypeInfo) from the parent's [`Object`]
+/// constants, and the traits a cast trusts are `unsafe` (a replacement could only make the
+/// derive's `unsafe impl`s implement another trait, so the type would not cast at all).
+/// The items here are for the expansion to name, and for good error messages.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
-    pub use crate::cell::value_offset;
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
     pub use crate::registry::Registration;
     pub use crate::tvm_ffi_probe::{
         CreatorProbe, FfiExport, FfiProbe, FieldAccess, NoCreator, NoFfiField,
     };
-    pub use crate::type_info::{__ancestors as ancestors, S, Z};
+    pub use crate::type_info::{S, Z};
     pub use crate::TypeInfo;
-    pub use core::mem::{align_of, offset_of, size_of};
     pub use inventory;
 
     /// Implemented by the derive for every type not declared `final`.

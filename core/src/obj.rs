@@ -496,7 +496,9 @@ impl<T: Object> Obj<T> {
     /// `ptr` is the header of a live object whose real type is `T` or a descendant of it
     /// (any object, for `T = AnyObject`), laid out as `ObjCell<T>` would be, and the caller
     /// hands over one strong reference to it. If `T` is not `Send + Sync`, the object must
-    /// have been created on this thread's side of that bound.
+    /// have been created on this thread's side of that bound; if `T` is `Send + Sync`, so
+    /// must the real type be (a `Send + Sync` handle, such as an [`AnyObj`], never points
+    /// at an object that is not).
     ///
     /// The header's type index is trusted by [`is`](Obj::is), [`downcast`](Obj::downcast),
     /// [`downcast_ref`](Obj::downcast_ref) and [`type_info`](Obj::type_info): it must be

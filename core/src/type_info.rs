@@ -127,6 +127,25 @@ impl TypeInfo {
         }
     }
 
+    /// Builds the ancestors table of a child of `parent` at compile time: the parent's
+    /// ancestors followed by the parent. Used by the derive, as `TypeInfo::__ancestors`:
+    /// an inherent function of this type, which no path given to `#[object(crate = ...)]`
+    /// can replace (the `Object` impl's constants make that path's `TypeInfo` this one).
+    #[doc(hidden)]
+    pub const fn __ancestors<const N: usize>(
+        parent_ancestors: &'static [&'static TypeInfo],
+        parent: &'static TypeInfo,
+    ) -> [&'static TypeInfo; N] {
+        assert!(parent_ancestors.len() + 1 == N);
+        let mut out = [parent; N];
+        let mut i = 0;
+        while i < parent_ancestors.len() {
+            out[i] = parent_ancestors[i];
+            i += 1;
+        }
+        out
+    }
+
     /// A runtime type's descriptor. The references must stay valid for as long as the
     /// descriptor is reachable (the runtime type owns what they point to).
     #[allow(clippy::too_many_arguments)]
@@ -203,6 +222,9 @@ impl TypeInfo {
 
     /// The key with the definition site appended, for a type whose key is the default
     /// (the Rust path); `None` for a type whose key was given.
+    // For the registry's handling of duplicate default keys, written on another branch;
+    // until that lands nothing here calls it.
+    #[allow(dead_code)]
     #[inline]
     pub(crate) fn site_key(&self) -> Option<&'static str> {
         self.site_key
@@ -446,9 +468,12 @@ pub struct S<N>(PhantomData<N>);
 /// # Safety
 ///
 /// The implementation must describe the type truthfully: `Parent` is the type of the
-/// struct's first field (at offset 0 of a `#[repr(C)]` struct) or [`AnyObject`] for a root
-/// struct; `TYPE_INFO` describes `Self` (depth, ancestors, size, align, finality); `Depth`
-/// is `S<<Self::Parent as Object>::Depth>`. Write `#[derive(Object)]` instead.
+/// struct's first field (at offset 0 of a `#[repr(C)]` struct), with the same value offset
+/// in `ObjCell` as `Self`, or [`AnyObject`] for a root struct; `TYPE_INFO` describes `Self`
+/// (depth, ancestors, size, align, finality) and is used by no other type; `DEPTH`,
+/// `ANCESTORS` and `IS_FINAL` equal its fields; `Depth` is `S<<Self::Parent as
+/// Object>::Depth>`; `SEND_SYNC` is true only if `Self: Send + Sync`. Casts rely on all of
+/// it. Write `#[derive(Object)]` instead.
 ///
 /// # Examples
 ///
@@ -560,21 +585,4 @@ unsafe impl Object for AnyObject {
     const ANCESTORS: &'static [&'static TypeInfo] = &[];
     const IS_FINAL: bool = false;
     const SEND_SYNC: bool = true;
-}
-
-/// Builds the ancestors table of a child of `parent` at compile time: the parent's
-/// ancestors followed by the parent. Used by the derive.
-#[doc(hidden)]
-pub const fn __ancestors<const N: usize>(
-    parent_ancestors: &'static [&'static TypeInfo],
-    parent: &'static TypeInfo,
-) -> [&'static TypeInfo; N] {
-    assert!(parent_ancestors.len() + 1 == N);
-    let mut out = [parent; N];
-    let mut i = 0;
-    while i < parent_ancestors.len() {
-        out[i] = parent_ancestors[i];
-        i += 1;
-    }
-    out
 }

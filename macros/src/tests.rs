@@ -176,6 +176,73 @@ fn typos_get_a_suggestion() {
     assert_eq!(edit_distance("", "key"), 3);
 }
 
+/// Every identifier of the derive's output for `input`.
+fn idents(input: proc_macro2::TokenStream) -> Vec<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let input: syn::DeriveInput = syn::parse2(input).expect("a valid item");
+    let mut out = Vec::new();
+    walk(derive(&input), &mut out);
+    out
+}
+
+#[test]
+fn generated_names_are_spelt_unlike_the_users() {
+    // The struct's name, the parent type and the crate path all count.
+    for (input, taken) in [
+        (
+            quote!(
+                struct __RcobjN;
+            ),
+            "__RcobjN",
+        ),
+        (
+            quote!(
+                struct __rcobj;
+            ),
+            "__rcobj",
+        ),
+        (
+            quote!(
+                #[repr(C)]
+                struct A(#[parent] m::__RcobjParent);
+            ),
+            "__RcobjParent",
+        ),
+        (
+            quote!(
+                #[object(crate = "__RCOBJ_TYPE_INFO::rt")]
+                struct A;
+            ),
+            "__RCOBJ_TYPE_INFO",
+        ),
+    ] {
+        let out = idents(input.clone());
+        let renamed = format!("{taken}_");
+        assert!(out.contains(&renamed), "{input}: no `{renamed}`");
+    }
+    // Two steps: `__rcobj_` is taken too.
+    let out = idents(quote!(
+        #[repr(C)]
+        struct __rcobj_(#[parent] __rcobj);
+    ));
+    assert!(out.iter().any(|i| i == "__rcobj__"));
+    assert!(!out.iter().any(|i| i == "__RcobjN" || i == "__RcobjN_"));
+    // No renaming without a clash.
+    assert!(idents(quote!(
+        struct N;
+    ))
+    .iter()
+    .any(|i| i == "__RcobjN"));
+}
+
 #[test]
 fn type_names_read_as_written() {
     use crate::expand::type_name;

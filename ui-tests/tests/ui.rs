@@ -4,8 +4,9 @@
 //! * `attr/` — the keys of `#[object(...)]` and where the attributes go;
 //! * `shape/` — items that cannot be object types (enums, unions, generics, `packed`);
 //! * `parent/` — `#[parent]`: placement, `repr(C)`, non-object and `final` parents,
-//!   alignment;
+//!   alignment, and a `crate = "..."` path whose `__private` lies;
 //! * `cast/` — upcasts the type system must refuse;
+//! * `forge/` — impls of the traits an upcast trusts, written outside rcobj;
 //! * `combined/` — several errors in one input, reported together and without cascades;
 //! * `pass/` — what must compile (and run).
 //!
@@ -24,6 +25,7 @@ fn ui() {
     t.compile_fail("tests/ui/shape/*.rs");
     t.compile_fail("tests/ui/parent/*.rs");
     t.compile_fail("tests/ui/cast/*.rs");
+    t.compile_fail("tests/ui/forge/*.rs");
     t.compile_fail("tests/ui/combined/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

@@ -1,5 +1,6 @@
 // The expansion raises no lint in a crate that denies many, for root and child types
-// alike (a child's expansion carries the span of its parent field's type).
+// alike (a child's expansion carries the span of its parent field's type in places), and
+// for types that are not `Send + Sync` (whose probe leaves a constant unused).
 #![deny(
     warnings,
     future_incompatible,
@@ -32,7 +33,32 @@ struct StrictChild {
     strict: Strict,
 }
 
+#[derive(Object, Debug)]
+#[repr(C)]
+#[object(key = "pass.StrictLocal")]
+struct StrictLocal {
+    #[parent]
+    strict: Strict,
+    shared: std::rc::Rc<u32>,
+}
+
+#[derive(Object, Debug)]
+#[repr(C)]
+#[object(key = "pass.StrictLocalChild")]
+struct StrictLocalChild {
+    #[parent]
+    local: StrictLocal,
+}
+
 fn main() {
+    let local = Obj::new(StrictLocalChild {
+        local: StrictLocal {
+            strict: Strict { value: 2 },
+            shared: std::rc::Rc::new(3),
+        },
+    });
+    assert_eq!(*local.local.shared, 3);
+    assert!(local.downcast::<Strict>().is_err());
     let child = Obj::new(StrictChild {
         strict: Strict { value: 1 },
     });
