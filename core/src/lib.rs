@@ -337,6 +337,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", loom, test))]
 extern crate std;
 
+mod behaviour;
 mod borrow;
 mod cast;
 mod cell;
@@ -354,6 +355,7 @@ mod type_info;
 mod unique;
 mod weak;
 
+pub use crate::behaviour::{Behaviour, Final, TraitKind};
 pub use crate::borrow::ObjBorrow;
 pub use crate::cast::IsA;
 pub use crate::cell::{value_offset, ObjCell};
@@ -426,6 +428,10 @@ pub use rcobj_macros::Object;
 /// Items the derive's output refers to. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::behaviour::{
+        CloneEntry, CmpEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry, HashEntry,
+        MaybeDeserialize, MaybeSerialize, PartialCmpEntry, SerializeEntry,
+    };
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     pub use crate::cell::value_offset;
     #[cfg(loom)]

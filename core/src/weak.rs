@@ -4,12 +4,14 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
+use crate::behaviour::KeyAndAddress;
 use crate::cell::ObjCell;
 use crate::deleter::{count_overflow, release_weak};
 use crate::header::{strong_of, weak_of, ObjectHeader, MAX_COUNT, STRONG_ONE};
 use crate::obj::Obj;
+use crate::registry;
 use crate::sync::Ordering;
-use crate::type_info::Object;
+use crate::type_info::{AnyObject, Object};
 
 /// A weak handle, like `std::sync::Weak<T>`: keeps the memory, not the value.
 ///
@@ -236,8 +238,44 @@ impl<T: Object> Default for WeakObj<T> {
     }
 }
 
+/// Whether the object is alive and what it points at (its real type's key and address);
+/// never the value, which would need a strong reference.
+///
+/// ```
+/// use rcobj::{Obj, Object, WeakObj};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.weak.Debug")]
+/// struct Item;
+///
+/// let a = Obj::new(Item);
+/// let w = Obj::downgrade(&a);
+/// let alive = format!("{w:?}");
+/// assert!(alive.starts_with("WeakObj { target: doc.weak.Debug@0x"));
+/// assert!(alive.ends_with("alive: true }"));
+/// drop(a);
+/// assert!(format!("{w:?}").ends_with("alive: false }"));
+/// assert_eq!(format!("{:?}", WeakObj::<Item>::new()), "WeakObj(dangling)");
+/// ```
 impl<T: Object> fmt::Debug for WeakObj<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(WeakObj)")
+        let Some(h) = self.header() else {
+            return f.write_str("WeakObj(dangling)");
+        };
+        // The memory is ours while the weak reference is; so is a runtime type, which its
+        // instances keep until their memory is freed. An unknown index is foreign: root.
+        let key = registry::info_of_index(h.type_index())
+            .unwrap_or_else(AnyObject::type_info)
+            .key();
+        f.debug_struct("WeakObj")
+            .field(
+                "target",
+                &KeyAndAddress {
+                    key,
+                    addr: self.ptr.as_ptr().cast(),
+                },
+            )
+            .field("alive", &(h.strong_count() > 0))
+            .finish()
     }
 }

@@ -138,6 +138,9 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
 
     let ancestors_len = quote_spanned!(span=> #parent_obj::DEPTH + 1);
 
+    // The behaviour table (`const __RCOBJ_BEHAVIOUR`), passed to `TypeInfo::__new`.
+    let behaviour = crate::behaviour::behaviour(object, &quote!(__rcobj));
+
     // Spanned as a whole (see the module docs): no token of the expansion may mention the
     // parent with another span, or the compiler reports a failure there too.
     quote_spanned! {span=>
@@ -157,6 +160,8 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                     #parent_obj::TYPE_INFO,
                 );
 
+            #behaviour
+
             // SAFETY: initialises a `static`.
             static __RCOBJ_TYPE_INFO: #krate::TypeInfo = unsafe {
                 #krate::TypeInfo::__new(
@@ -169,6 +174,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                     #is_final,
                     #private::size_of::<#ident>(),
                     #private::align_of::<#ident>(),
+                    __RCOBJ_BEHAVIOUR,
                 )
             };
 
