@@ -345,6 +345,7 @@ mod cell;
 mod counts;
 mod deleter;
 mod header;
+mod intern;
 mod obj;
 pub mod registry;
 mod runtime_type;

@@ -137,8 +137,8 @@ impl TypeInfo {
     }
 
     /// A runtime type's descriptor. The references must stay valid for as long as the
-    /// descriptor is reachable (the runtime type owns what they point to). Its behaviour
-    /// table is empty.
+    /// descriptor is reachable (the runtime type owns what they point to), except `key`,
+    /// which is interned here (see [`key`](Self::key)). Its behaviour table is empty.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn runtime(
         key: &'static str,
@@ -151,7 +151,7 @@ impl TypeInfo {
         rc: *const (),
     ) -> TypeInfo {
         TypeInfo {
-            key,
+            key: crate::intern::intern(key),
             site_key: None,
             uses_site_key: AtomicBool::new(false),
             rust_name: "<runtime type>",
@@ -202,8 +202,24 @@ impl TypeInfo {
     /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
     /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
     /// ```
+    ///
+    /// The key is `&'static` for every type: a derived type's is a string literal, and a
+    /// runtime type's is interned when the type is registered (kept for the rest of the
+    /// program, once per distinct key, so registering and releasing types under the same
+    /// keys again and again allocates nothing more). So it outlives the descriptor:
+    ///
+    /// ```
+    /// use rcobj::{registry, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
+    /// let key: Option<&'static str> =
+    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
+    /// ty.unregister();
+    /// drop(ty); // the type is released...
+    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
+    /// ```
     #[inline]
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> &'static str {
         // Relaxed: the flag is set before the descriptor is published (registry lock, then
         // the Release store of its index), and every reader of a key that matters for
         // identity reached the descriptor through the registry.
