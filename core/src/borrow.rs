@@ -61,6 +61,25 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
         }
     }
 
+    /// A borrow of the block at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// A strong reference keeps the object at `ptr` alive for `'a`, and its real type is
+    /// `T` or a descendant.
+    #[inline(always)]
+    pub(crate) unsafe fn from_cell(ptr: NonNull<ObjCell<T>>) -> Self {
+        ObjBorrow {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn cell(self) -> NonNull<ObjCell<T>> {
+        self.ptr
+    }
+
     /// A new strong reference to the object.
     ///
     /// ```
