@@ -343,6 +343,7 @@ mod cast;
 mod cell;
 #[cfg_attr(not(any(feature = "std", loom)), path = "counts_shared.rs")]
 mod counts;
+mod cyclic;
 mod deleter;
 mod header;
 mod intern;
@@ -361,6 +362,7 @@ pub use crate::borrow::ObjBorrow;
 pub use crate::cast::IsA;
 pub use crate::cell::{value_offset, ObjCell};
 pub use crate::counts::{merge_thread_counts, registered_threads, MAX_TYPES, THREAD_SLOTS};
+pub use crate::cyclic::UninitObj;
 pub use crate::deleter::deleter;
 pub use crate::header::{
     Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK, MAX_COUNT,

@@ -1,5 +1,6 @@
 //! [`Obj<T>`]: the strong handle.
 
+use ::alloc::boxed::Box;
 use core::borrow::Borrow;
 use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
@@ -7,6 +8,7 @@ use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
+use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
 use crate::behaviour::{self, Final};
@@ -98,6 +100,37 @@ impl<T: Object> Obj<T> {
     #[inline]
     pub fn new(value: T) -> Obj<T> {
         UniqueObj::share(UniqueObj::new(value))
+    }
+
+    /// A pinned object, as `Arc::pin`: the value never moves until it is dropped.
+    ///
+    /// Sound for the same reasons as `Arc::pin`. A `Pin<Obj<T>>` gives out only
+    /// `Pin<&T>` (`Obj` has no `DerefMut`) and pinned clones; every way to move a value
+    /// out of an object (`try_unwrap`, `into_inner`, `unwrap_or_clone`, `make_mut`,
+    /// `get_mut`, `downcast_mut`) needs the unpinned `Obj<T>` or `&mut Obj<T>`, which a
+    /// `Pin<Obj<T>>` hands out only for `T: Unpin` (`Pin::into_inner`) or through
+    /// `unsafe`; `downgrade`/`borrow` need `&Obj<T>`, which it does not give out either. The
+    /// value is dropped in place by the deleter's strong phase before its memory is freed
+    /// (so `Pin`'s drop guarantee holds), and `Obj: Deref` only hands out a reference.
+    /// Foreign code holding the object (through `into_raw`) can only get there with
+    /// `unsafe`.
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.pin")]
+    /// struct Node { value: u32, _pinned: std::marker::PhantomPinned }
+    ///
+    /// let p: Pin<Obj<Node>> = Obj::pin(Node { value: 1, _pinned: std::marker::PhantomPinned });
+    /// let q = p.clone();
+    /// assert_eq!(q.as_ref().get_ref().value, 1);
+    /// ```
+    pub fn pin(value: T) -> Pin<Obj<T>> {
+        // SAFETY: see above: nothing reachable from a `Pin<Obj<T>>` without `unsafe` can
+        // move the value, and it is dropped in place.
+        unsafe { Pin::new_unchecked(Obj::new(value)) }
     }
 
     /// Wraps a block whose strong reference the caller hands over.
@@ -813,6 +846,25 @@ impl<T: Object + Final> Borrow<T> for Obj<T> {
 impl<T: Object> From<T> for Obj<T> {
     fn from(value: T) -> Self {
         Obj::new(value)
+    }
+}
+
+/// Moves the value out of the box into a new object (one allocation, as `Obj::new`; the
+/// box is freed), as `Arc::from(Box<T>)`.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.from_box")]
+/// struct Item(u32);
+///
+/// let o: Obj<Item> = Obj::from(Box::new(Item(3)));
+/// assert_eq!(o.0, 3);
+/// ```
+impl<T: Object> From<Box<T>> for Obj<T> {
+    fn from(value: Box<T>) -> Self {
+        Obj::new(*value)
     }
 }
 
