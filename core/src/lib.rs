@@ -352,6 +352,8 @@ pub mod registry;
 mod runtime_type;
 #[cfg(feature = "serde")]
 mod serde_impl;
+#[cfg(feature = "serde")]
+mod serde_tagged;
 mod sync;
 mod type_info;
 mod unique;
