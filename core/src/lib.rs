@@ -63,8 +63,10 @@
 //! Each derived type has a static [`TypeInfo`]: key, index, depth, ancestors. A child names
 //! its parent as its first field with `#[parent]`; [`Obj::upcast`] to any ancestor is a
 //! pointer cast checked at compile time (through [`IsA`]), [`Obj::is`], [`Obj::downcast`]
-//! and [`Obj::downcast_ref`] are O(1) checks at run time. Every linked type is in the
-//! [`registry`] before its first instance exists.
+//! and [`Obj::downcast_ref`] are O(1) checks at run time. Borrowed handles cast without
+//! count traffic ([`ObjBorrow::upcast`], [`ObjBorrow::downcast`]), [`Obj::downcast_mut`]
+//! casts in place when the handle is the only reference, and `AnyObj::from(obj)` erases a
+//! handle. Every linked type is in the [`registry`] before its first instance exists.
 //!
 //! ## Behaviour through base handles
 //!
