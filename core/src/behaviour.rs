@@ -29,7 +29,7 @@
 //!
 //! | trait | real types differ | same real type `R`, `R` implements it | `R` lacks it |
 //! |---|---|---|---|
-//! | `PartialEq` | never equal | `R::eq` (same object and `R: Eq` or `T: Eq`: equal without calling it, as `Arc`) | identity |
+//! | `PartialEq` | never equal | `R::eq` (same object and `R: Eq` or `T: Eq` — `AnyObj` counts as `Eq`: equal without calling it, as `Arc`) | identity |
 //! | `Hash` | — | `R::hash`, with the caller's hasher (through `&mut dyn Hasher`) | `R: PartialEq`: the type index only; otherwise the address |
 //! | `PartialOrd` | ordered by type index | `R::partial_cmp` | `Some(Equal)` when equal (above); identity: by address; otherwise `None` |
 //! | `Ord` | ordered by type index | `R::cmp`, else `R::partial_cmp` when it answers | `Equal` when equal, otherwise by address |
@@ -353,6 +353,15 @@ impl Behaviour {
         send_sync: false,
     };
 
+    /// The root [`AnyObject`]'s table: no entries (its impls are identities, never run on
+    /// an object), but `Eq`, so that an `AnyObj` equals itself whatever the real type (the
+    /// reflexivity `AnyObj: Eq` promises, also for a NaN-like real type). It is also the
+    /// table of foreign objects, for which `==` is identity anyway.
+    pub(crate) const ROOT: Behaviour = Behaviour {
+        is_eq: true,
+        ..Behaviour::EMPTY
+    };
+
     /// Whether the type implements `t`.
     ///
     /// ```
@@ -368,6 +377,7 @@ impl Behaviour {
     /// }
     /// assert!(!b.implements(TraitKind::Debug));
     /// assert!(!AnyObject::type_info().behaviour().implements(TraitKind::PartialEq));
+    /// assert!(AnyObject::type_info().behaviour().implements(TraitKind::Eq)); // see `AnyObj`'s `==`
     /// ```
     pub fn implements(&self, t: TraitKind) -> bool {
         match t {

@@ -181,7 +181,7 @@ impl TypeInfo {
             size: 0,
             align: 1,
             rc: core::ptr::null(),
-            behaviour: Behaviour::EMPTY,
+            behaviour: Behaviour::ROOT,
         }
     }
 

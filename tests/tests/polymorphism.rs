@@ -293,6 +293,11 @@ fn a_partial_eq_only_real_type() {
     assert_ne!(nan, real(f64::NAN));
     let exact = nan.clone().downcast::<Real>().ok().unwrap();
     assert!(exact != exact.clone());
+    // `AnyObj` is `Eq` too: the same object is equal to itself, and found in a set.
+    let any: AnyObj = nan.clone().upcast();
+    assert_eq!(any, any.clone());
+    let set: HashSet<AnyObj> = [any.clone()].into_iter().collect();
+    assert!(set.contains(&any));
     assert_eq!(real(1.5), real(1.5));
     // No `Hash`: equal objects hash by type index, so they agree.
     assert_eq!(hash_of(&real(1.5)), hash_of(&real(1.5)));
