@@ -365,9 +365,16 @@ fn merge_dying_locked(list: &mut ThreadList, local: &ThreadCounts) -> Vec<*const
             // SAFETY: a type stays alive while a listed thread still owes it a merge (its
             // pending count is at least one): we are such a thread.
             let rc_ref = unsafe { &*rc };
-            let s = &local.slots[rc_ref.slot];
-            let v = s.load(Relaxed);
-            s.store(0, Relaxed);
+            // A type past the inline block never counted in a slot (`add_runtime` counts
+            // it in its word), but this thread still owes it its pending merge.
+            let v = match local.slots.get(rc_ref.slot) {
+                Some(s) => {
+                    let v = s.load(Relaxed);
+                    s.store(0, Relaxed);
+                    v
+                }
+                None => 0,
+            };
             // AcqRel: releases our instance updates to whoever frees the type; acquires the
             // others' if we are that one.
             let delta = (v as u64).wrapping_sub(PENDING_ONE);
