@@ -333,8 +333,21 @@ impl RuntimeTypeBuilder {
     /// assert_eq!(obj.downcast_ref::<Base>().map(|b| b.id), Some(3));
     /// assert_eq!(Base::type_info().live_count(), 0); // counted for the runtime type
     /// assert_eq!(ty.live_count(), 1);
+    ///
+    /// // `parent::<AnyObject>()` is the root, as with no parent at all.
+    /// let root = RuntimeTypeBuilder::new("doc.runtime.parent.Root")
+    ///     .parent::<rcobj::AnyObject>()
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(root.new_object(|_| {}).is_ok());
     /// ```
     pub fn parent<P: Object + Send + Sync>(mut self) -> RuntimeTypeBuilder {
+        if P::DEPTH == 0 {
+            // `AnyObject`, the root: the same as no parent (it has no value, so instances
+            // need no base).
+            self.parent = ParentSpec::Root;
+            return self;
+        }
         self.parent = ParentSpec::Static {
             info: P::type_info(),
             base: StaticBase {
