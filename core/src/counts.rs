@@ -43,7 +43,8 @@ use crate::sync::{
 };
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
-/// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+/// How many derived type indices the runtime supports (indices
+/// `FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES`).
 ///
 /// ```
 /// use rcobj::{Object, FIRST_DYNAMIC_INDEX, MAX_TYPES, THREAD_SLOTS};

@@ -7,7 +7,8 @@ use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering, Ordering::R
 
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
-/// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+/// How many derived type indices the runtime supports (indices
+/// `FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES`).
 ///
 /// ```
 /// assert_eq!(rcobj::MAX_TYPES, 4096);

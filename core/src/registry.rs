@@ -3,7 +3,9 @@
 //! Every type that `#[derive(Object)]` emits is submitted at link time (through the
 //! `inventory` crate), so [`by_key`] finds it before its first instance exists. Indices are
 //! assigned on the first use of the registry, all at once, in key order: [`AnyObject`] is
-//! 64, derived types get 128, 129, … Two types with one key make that first use panic with
+//! 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next one, … — a range that
+//! libtvm_ffi's own type table never reaches (it numbers its dynamic types from 128). Two
+//! types with one key make that first use panic with
 //! a message naming both (and every later use panics with the same message).
 //!
 //! Reading a type's index afterwards is one relaxed load ([`TypeInfo::index`]); looking a
@@ -12,8 +14,8 @@
 //! # Libraries loaded at run time
 //!
 //! A `cdylib` loaded with `dlopen` carries its own statically linked copy of this runtime,
-//! and so its own registry: its types are numbered from 128 in its copy, independently of
-//! the host's, and the host's registry does not see them. Objects still cross the boundary
+//! and so its own registry: its types are numbered from [`FIRST_DYNAMIC_INDEX`] in its
+//! copy, independently of the host's, and the host's registry does not see them. Objects still cross the boundary
 //! safely as raw headers (each carries its own deleter), which is what the C ABI is for; but
 //! `is`/`downcast` across the two registries compare unrelated indices. Use one shared
 //! `rcobj` dynamic library, or the C ABI, for plugins.
@@ -211,7 +213,8 @@ pub(crate) fn release_runtime(info: &TypeInfo) {
 }
 
 impl TypeInfo {
-    /// The type's index: [`AnyObject`] is 64, derived types 128 and up.
+    /// The type's index: [`AnyObject`] is 64, derived types
+    /// [`FIRST_DYNAMIC_INDEX`](crate::FIRST_DYNAMIC_INDEX) and up.
     ///
     /// One relaxed load once the registry is initialised; the first call in the program
     /// assigns every linked type its index.
@@ -486,6 +489,7 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
 /// assert_eq!(t.key(), "doc.registry.by_index");
 /// assert_eq!(registry::by_index(rcobj::ANY_OBJECT_INDEX).unwrap().key(), "rcobj.Object");
 /// assert!(registry::by_index(0).is_none());
+/// assert!(registry::by_index(128).is_none()); // libtvm_ffi's first dynamic index, not ours
 /// ```
 pub fn by_index(index: i32) -> Option<TypeRef> {
     ensure_init();

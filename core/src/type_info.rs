@@ -17,19 +17,30 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 /// assert_eq!(AnyObject::type_info().index(), ANY_OBJECT_INDEX);
 /// ```
 pub const ANY_OBJECT_INDEX: i32 = 64;
-/// The first index handed to a derived type (tvm-ffi's first dynamic index).
+/// rcobj's first type index: its registry gives derived and runtime-defined types the
+/// indices `FIRST_DYNAMIC_INDEX .. FIRST_DYNAMIC_INDEX + MAX_TYPES` (2^24 and up).
+///
+/// The range is far above the indices libtvm_ffi hands out: tvm-ffi numbers its own
+/// dynamic types from 128 upward at load time (`ffi.EnumState` 128, …,
+/// `ffi.reflection.AccessStep` 132, …), so with the old base of 128 an rcobj object shown
+/// to tvm-ffi was taken for one of tvm-ffi's types. Every index below this one (tvm-ffi's
+/// static and dynamic types, [`ANY_OBJECT_INDEX`] for objects made in C) is foreign to the
+/// registry: objects made outside rcobj must use one (see [`Obj::from_raw`]).
+///
+/// [`Obj::from_raw`]: crate::Obj::from_raw
 ///
 /// ```
-/// use rcobj::{Object, FIRST_DYNAMIC_INDEX};
+/// use rcobj::{Object, FIRST_DYNAMIC_INDEX, MAX_TYPES};
 ///
 /// #[derive(Object)]
 /// #[object(key = "doc.type_info.FIRST_DYNAMIC_INDEX")]
 /// struct Item;
 ///
-/// assert_eq!(FIRST_DYNAMIC_INDEX, 128);
-/// assert!(Item::type_info().index() >= FIRST_DYNAMIC_INDEX);
+/// assert_eq!(FIRST_DYNAMIC_INDEX, 1 << 24);
+/// let index = Item::type_info().index();
+/// assert!((FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).contains(&index));
 /// ```
-pub const FIRST_DYNAMIC_INDEX: i32 = 128;
+pub const FIRST_DYNAMIC_INDEX: i32 = 1 << 24;
 /// Marks a [`TypeInfo`] whose index has not been assigned yet.
 pub(crate) const UNASSIGNED: i32 = -1;
 
