@@ -416,10 +416,13 @@ fn merge_locked(list: &ThreadList, local: &ThreadCounts) {
             match runtime {
                 // SAFETY: as above. Not dying (our dying slots were merged already), so the
                 // registry's bias keeps the word above "released".
+                // AcqRel: the Release half hands our instance updates to whoever frees the
+                // type (pairs with its Acquire RMW); nothing is released here.
                 Some(rc) => unsafe {
                     (*rc).word.fetch_add(v as u64, Ordering::AcqRel);
                 },
                 None => {
+                    // Relaxed: a plain counter, read under the lock by `live`.
                     SHARED[slot].fetch_add(v, Relaxed);
                 }
             }
@@ -539,19 +542,24 @@ pub fn merge_thread_counts() {
 // part plus every thread's slot for it; there is no stop-the-world, so the merge protocol
 // below earns exactness another way (DESIGN.md, "Runtime-defined types"):
 //
-// * The word: `pending` (threads that must still merge) in the high 32 bits, the shared
-//   count plus 2^31 in the low 32. While registered, the registry holds one bias in it.
+// * The word: `pending` (threads that must still merge, and counted handles) in the high
+//   32 bits, the shared count of instance references plus 2^31 in the low 32. While
+//   registered, the registry holds one bias in the low half. A handle counts in the high
+//   half so that the low half and the slots alone are the live instance count (one load,
+//   no second counter to read in step with it); for the release it is a reference like any
+//   other, since only "the whole word is exactly pending 0 / shared 0" releases.
 // * Instances add ±1 to the current thread's slot while `dying` is false (Acquire load),
 //   otherwise to the word (AcqRel RMW).
 // * `unregister`, under the thread-list lock: add `N · PENDING_ONE` for the N listed
 //   threads; set `dying` (Release); record the death epoch and bump the global epoch
-//   (Release); merge the caller if it is listed. Unlock; drop the bias (AcqRel).
+//   (Release); merge the caller if it is listed; drop the bias (AcqRel; the caller's
+//   handle keeps the word above "released", so this releases nothing). Unlock.
 // * Before each count operation a thread compares the global epoch with its own; on a
 //   change it merges, under the lock, every type whose death epoch is in (own, seen].
 // * The one RMW whose result is exactly pending 0 / shared 0 releases the type. Then no
 //   slot of it is nonzero and nobody writes one, so its index can be recycled.
 
-/// One pending merge in a runtime type's word.
+/// One pending merge, or one counted handle, in a runtime type's word.
 pub(crate) const PENDING_ONE: u64 = 1 << 32;
 /// The offset added to a runtime type's shared count, so a transiently negative shared
 /// count is representable.
@@ -559,13 +567,14 @@ pub(crate) const SHARED_ZERO: u64 = 1 << 31;
 /// The word of a released runtime type: pending 0, shared 0.
 pub(crate) const RELEASED: u64 = SHARED_ZERO;
 const LOW_MASK: u64 = 0xFFFF_FFFF;
+/// One counted handle: in the high half, beside the pending merges.
+const HANDLE_ONE: u64 = PENDING_ONE;
 
 /// The reference state of a runtime type.
 pub(crate) struct TypeRc {
     word: AtomicU64,
     dying: AtomicBool,
-    /// The counted handles (they are also in `word`); read only to report live counts.
-    handles: core::sync::atomic::AtomicI64,
+    /// `index - FIRST_DYNAMIC_INDEX`; set once, before the type is listed or published.
     slot: usize,
     /// Frees the runtime type that owns this state. Called once, by whoever released it.
     release: unsafe fn(*const TypeRc),
@@ -577,15 +586,22 @@ unsafe impl Sync for TypeRc {}
 unsafe impl Send for TypeRc {}
 
 impl TypeRc {
-    /// A registered type's state: the registry's bias in the shared count.
-    pub(crate) fn new(slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+    /// A new type's state, complete before any other thread can see the type: the
+    /// registry's bias and the handle `register` returns are both counted already, so no
+    /// lookup racing with `register` can drop the word to "released" before `register`
+    /// has its handle.
+    pub(crate) fn new(release: unsafe fn(*const TypeRc)) -> TypeRc {
         TypeRc {
-            word: AtomicU64::new(SHARED_ZERO + 1),
+            word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
             dying: AtomicBool::new(false),
-            handles: core::sync::atomic::AtomicI64::new(0),
-            slot,
+            slot: 0,
             release,
         }
+    }
+
+    /// Records the slot of the index the registry reserved; before the type is listed.
+    pub(crate) fn assign_slot(&mut self, slot: usize) {
+        self.slot = slot;
     }
 
     /// Whether `unregister` ran.
@@ -594,8 +610,9 @@ impl TypeRc {
     }
 }
 
-/// Lists a new runtime type, so thread exits know where its slots go. Call before its
-/// first instance.
+/// Lists a new runtime type, so thread merges know where its slots go. `register` calls
+/// it under the registry lock, before the type can be found (lock order: registry, then
+/// thread list; nothing takes the registry lock while holding the thread list).
 pub(crate) fn add_runtime_type(rc: *const TypeRc) {
     lock_threads().runtime.push(rc);
 }
@@ -639,8 +656,8 @@ pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
 unsafe fn add_word(rc: *const TypeRc, delta: u64) {
     // SAFETY: alive per the caller until the RMW below.
     let word = unsafe { &(*rc).word };
-    // AcqRel: releases our uses of the type to whoever frees it; acquires everyone else's
-    // if that is us.
+    // AcqRel: the Release half publishes our uses of the type to whoever frees it; the
+    // Acquire half, if that is us, pairs with every other Release RMW on the word.
     let before = word.fetch_add(delta, Ordering::AcqRel);
     if before.wrapping_add(delta) == RELEASED {
         // SAFETY: we made the one RMW that released it.
@@ -670,9 +687,9 @@ unsafe fn finish_release(rc: *const TypeRc) {
 /// The type is alive and stays alive during the call (the caller holds another reference,
 /// or the registry lock under which it is still registered).
 pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
-    rc.handles.fetch_add(1, Relaxed);
-    // Relaxed would do, as for `Arc::clone`; AcqRel keeps the word's protocol uniform.
-    rc.word.fetch_add(1, Ordering::AcqRel);
+    // Relaxed would do, as for `Arc::clone` (made from a reference the caller holds);
+    // AcqRel keeps every RMW on the word uniform (see `add_word`).
+    rc.word.fetch_add(HANDLE_ONE, Ordering::AcqRel);
 }
 
 /// A counted handle to a runtime type was dropped; frees the type if that was the last
@@ -683,9 +700,7 @@ pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
 /// The caller owned a counted handle, and touches the type no more.
 pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
     // SAFETY: our handle keeps it alive until the RMW in `add_word`.
-    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
-    // SAFETY: as above.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) };
 }
 
 /// Unregisters a runtime type (the protocol above). Returns `false` if it was already
@@ -722,26 +737,34 @@ pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
                 released = merge_dying_locked(&mut list, local);
             }
         });
+        // Drop the registry's bias, still under the lock, so that `live_runtime` sees
+        // `dying` and the bias gone together. The caller's handle keeps the word above
+        // "released", so this releases nothing.
+        // AcqRel: as every RMW on the word (see `add_word`).
+        let before = rc.word.fetch_add(1u64.wrapping_neg(), Ordering::AcqRel);
+        debug_assert_ne!(before.wrapping_sub(1), RELEASED);
         released
     };
     // The caller's handle keeps `rc` alive, so none of these is `rc` itself.
     release_all(released);
-    // Drop the registry's bias. The caller's handle keeps the word above "released".
-    // SAFETY: alive through the caller's handle.
-    unsafe { add_word(rc_ptr, 1u64.wrapping_neg()) };
     true
 }
 
-/// The live instance count of a runtime type: its word's shared part plus every thread's
-/// slot, less the counted handles and the registry's bias.
+/// The live instance count of a runtime type: its word's shared part (handles and pending
+/// merges are in the high half) plus every thread's slot, less the registry's bias. Under
+/// the lock, which orders it with merges, `unregister` (which sets `dying` and drops the
+/// bias together) and thread exits.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
     let list = lock_threads();
+    // Acquire: pairs with the Release half of the RMWs on the word, so instance updates
+    // merged or counted there before it are included.
     let word = rc.word.load(Ordering::Acquire);
     let mut sum = (word & LOW_MASK) as i64 - SHARED_ZERO as i64;
     if rc.slot < THREAD_SLOTS {
+        // Relaxed: owner-written slots, read under the lock (see `live`).
         list.for_each(|t| sum += t.slots[rc.slot].load(Relaxed));
     }
-    sum -= rc.handles.load(Relaxed);
+    // Relaxed: written under the lock we hold.
     if !rc.dying.load(Relaxed) {
         sum -= 1;
     }

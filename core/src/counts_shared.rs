@@ -70,27 +70,32 @@ pub fn merge_thread_counts() {}
 const SHARED_ZERO: u64 = 1 << 31;
 /// The word of a released runtime type.
 const RELEASED: u64 = SHARED_ZERO;
+/// One counted handle, in the high half (as in `counts.rs`): the low half is the instance
+/// count plus the registry's bias.
+const HANDLE_ONE: u64 = 1 << 32;
 
-/// The reference state of a runtime type: its count in one word (plus 2^31), with the
-/// registry's bias while registered.
+/// The reference state of a runtime type: its references in one word, handles in the high
+/// half, instances (plus 2^31) and the registry's bias while registered in the low half.
 pub(crate) struct TypeRc {
     word: AtomicU64,
     dying: AtomicBool,
-    handles: AtomicI64,
     /// Frees the runtime type that owns this state; called once, by whoever released it.
     release: unsafe fn(*const TypeRc),
 }
 
 impl TypeRc {
-    /// A registered type's state: the registry's bias in the count.
-    pub(crate) fn new(_slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+    /// A new type's state, complete before anyone else can see the type: the registry's
+    /// bias and the registering caller's handle in the count (see `counts.rs`).
+    pub(crate) fn new(release: unsafe fn(*const TypeRc)) -> TypeRc {
         TypeRc {
-            word: AtomicU64::new(SHARED_ZERO + 1),
+            word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
             dying: AtomicBool::new(false),
-            handles: AtomicI64::new(0),
             release,
         }
     }
+
+    /// No per-thread slots: nothing to record.
+    pub(crate) fn assign_slot(&mut self, _slot: usize) {}
 
     /// Whether `unregister` ran.
     pub(crate) fn is_dying(&self) -> bool {
@@ -110,7 +115,8 @@ pub(crate) fn add_runtime_type(_rc: *const TypeRc) {}
 unsafe fn add_word(rc: *const TypeRc, delta: u64) {
     // SAFETY: alive per the caller until the RMW.
     let word = unsafe { &(*rc).word };
-    // AcqRel: releases our uses to whoever frees the type; acquires theirs if that is us.
+    // AcqRel: the Release half publishes our uses of the type to whoever frees it; the
+    // Acquire half, if that is us, pairs with everyone else's Release RMW on the word.
     if word.fetch_add(delta, Ordering::AcqRel).wrapping_add(delta) == RELEASED {
         // SAFETY: our RMW released it, exactly once.
         unsafe { ((*rc).release)(rc) };
@@ -133,8 +139,8 @@ pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
 ///
 /// The type is alive during the call.
 pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
-    rc.handles.fetch_add(1, Relaxed);
-    rc.word.fetch_add(1, Ordering::AcqRel);
+    // Relaxed would do, as for `Arc::clone`; AcqRel keeps every RMW on the word uniform.
+    rc.word.fetch_add(HANDLE_ONE, Ordering::AcqRel);
 }
 
 /// A counted handle was dropped.
@@ -144,9 +150,7 @@ pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
 /// The caller owned a counted handle and touches the type no more.
 pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
     // SAFETY: our handle keeps it alive until the RMW.
-    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
-    // SAFETY: as above.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) };
 }
 
 /// Unregisters: drops the registry's bias. `false` if already unregistered.
@@ -156,21 +160,26 @@ pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
 /// The caller holds a counted handle and removed the type from the key table.
 pub(crate) unsafe fn unregister_runtime(rc: *const TypeRc) -> bool {
     // SAFETY: alive through the caller's handle.
+    // AcqRel: of racing callers exactly one sees `false`; `is_dying`'s Acquire pairs with it.
     if unsafe { &*rc }.dying.swap(true, Ordering::AcqRel) {
         return false;
     }
-    // SAFETY: as above; the caller's handle keeps the word above "released".
+    // SAFETY: as above; the caller's handle keeps the word above "released", so this
+    // releases nothing.
     unsafe { add_word(rc, 1u64.wrapping_neg()) };
     true
 }
 
-/// The live instance count: the word less the handles and the registry's bias.
+/// The live instance count: the word's low half less the registry's bias.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    // Acquire: pairs with the Release half of the RMWs on the word.
     let word = rc.word.load(Ordering::Acquire);
-    let mut sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;
-    sum -= rc.handles.load(Relaxed);
-    if !rc.dying.load(Relaxed) {
-        sum -= 1;
+    let sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;
+    // The bias is dropped right after `dying` is set: a reading in between counts it.
+    // Acquire: pairs with the swap in `unregister_runtime`.
+    if rc.dying.load(Ordering::Acquire) {
+        sum
+    } else {
+        sum - 1
     }
-    sum
 }

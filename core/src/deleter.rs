@@ -304,7 +304,7 @@ pub(crate) fn fatal(message: fmt::Arguments<'_>) -> ! {
 #[inline(never)]
 pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
     let index = header.type_index();
-    let key = registry::info_of_index(index).map_or("<foreign type>", |t| t.key());
+    let key = registry::info_of(header).map_or("<foreign type>", |t| t.key());
     fatal(format_args!(
         "rcobj: {which} reference count overflow on an object of type `{key}` \
          (index {index}); aborting"

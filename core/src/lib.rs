@@ -70,6 +70,14 @@
 //! other type (derived or runtime-defined) gets one of [`MAX_TYPES`] indices from
 //! [`FIRST_DYNAMIC_INDEX`] (2^24), a range libtvm_ffi's own type table never reaches.
 //!
+//! Keys: a type's key is its `#[object(key = "...")]`, or by default its Rust path. Two
+//! types whose *default* keys collide (two function-local `struct Node`s in one module)
+//! are registered under their site keys instead, the path with the definition site
+//! appended (`module::Node@src/lib.rs:12:5`), which [`TypeInfo::key`] then returns. Two
+//! types that both declare one key explicitly are a real duplicate: neither is registered,
+//! and each use of either (its index, `Obj::new`, [`registry::by_key`] of the key) panics
+//! with a message naming both Rust paths; every other type keeps working.
+//!
 //! ## Per-thread instance counts
 //!
 //! With the default `std` feature, creating an object adds 1, and destroying it subtracts
@@ -191,7 +199,8 @@
 //!   `Obj::type_info` reports [`AnyObject`].
 //! * A panic in a Rust destructor cannot unwind into C: if the last reference is released
 //!   from foreign code, the process aborts with a message naming the type.
-//!//! **libtvm_ffi without the `tvm-ffi` feature.** rcobj's indices lie far above libtvm_ffi's
+//!
+//! **libtvm_ffi without the `tvm-ffi` feature.** rcobj's indices lie far above libtvm_ffi's
 //! (which numbers its own dynamic types from 128), so an rcobj object is never mistaken for
 //! one of tvm-ffi's types; but libtvm_ffi does not know rcobj's types either. Safe on rcobj
 //! objects: reference counting (`TVMFFIObjectIncRef`/`DecRef`, which end in the object's

@@ -37,14 +37,14 @@ use core::alloc::Layout;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::offset_of;
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 use crate::counts::{self, TypeRc};
 use crate::deleter::{catch, park_or_abort};
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
 use crate::registry::{self, RegisterError, TypeRef};
-use crate::type_info::{AnyObject, Object, TypeInfo};
+use crate::type_info::{AnyObject, Object, RuntimeState, TypeInfo};
 
 /// The value offset after the 24-byte header for a value of alignment `align`.
 const fn value_offset_for(align: usize) -> usize {
@@ -538,108 +538,109 @@ impl RuntimeTypeBuilder {
             self.align.max(core::mem::align_of::<ObjectHeader>()),
         )
         .map_err(|_| RuntimeTypeError::SizeTooLarge { size: self.size })?;
-        let (parent_info, mut ancestors, static_base, parent_size, parent_rt): (
-            &'static TypeInfo,
-            Vec<&'static TypeInfo>,
-            Option<StaticBase>,
-            usize,
-            Option<RuntimeType>,
-        ) = match self.parent {
-            ParentSpec::Root => (AnyObject::type_info(), Vec::new(), None, 0, None),
-            ParentSpec::Static { info, base, .. } => (
-                info,
-                info.ancestors().to_vec(),
-                Some(base),
-                info.size(),
-                None,
-            ),
+        // The parent and the ancestors as raw pointers: a runtime parent (and its runtime
+        // ancestors) lives only as long as the child's handle to it, never `'static`.
+        let (parent_info, ancestors, static_base, parent_size, parent_rt) = match self.parent {
+            ParentSpec::Root => {
+                let root = NonNull::from(AnyObject::type_info());
+                (root, Vec::new(), None, 0, None)
+            }
+            ParentSpec::Static { info, base, .. } => {
+                let ancestors = info.ancestors().iter().map(|a| NonNull::from(*a)).collect();
+                (
+                    NonNull::from(info),
+                    ancestors,
+                    Some(base),
+                    info.size(),
+                    None,
+                )
+            }
             ParentSpec::Runtime(rt) => {
-                let inner = rt.inner();
-                // SAFETY: the parent outlives the child: the child's `parent` handle below
-                // keeps it alive, so these references stay valid as long as the child.
-                let p: &'static TypeInfo = unsafe { &*ptr::from_ref(&inner.info) };
-                let anc: Vec<&'static TypeInfo> =
-                    p.ancestors().iter().map(|a| unsafe_static(a)).collect();
-                (p, anc, inner.static_base, p.size(), Some(rt))
+                let p = rt.info();
+                let ancestors = p.ancestors().iter().map(|a| NonNull::from(*a)).collect();
+                let base = rt.inner().static_base;
+                (NonNull::from(p), ancestors, base, p.size(), Some(rt))
             }
         };
+        let mut ancestors: Vec<NonNull<TypeInfo>> = ancestors;
         ancestors.push(parent_info);
+        let depth = ancestors.len();
         // The key and the ancestors live in their own heap buffers, owned (as raw pointers,
-        // which moving does not invalidate) by the `Inner` built below and freed with it;
-        // the descriptor borrows them for that long.
+        // which moving does not invalidate) by the `Inner` built below and freed with it.
         let key: *mut str = Box::into_raw(self.key.into_boxed_str());
-        let ancestors: *mut [&'static TypeInfo] = Box::into_raw(ancestors.into_boxed_slice());
-        // SAFETY: see above.
-        let key_ref: &'static str = unsafe { &*key };
-        // SAFETY: as above.
-        let ancestors_ref: &'static [&'static TypeInfo] = unsafe { &*ancestors };
+        let ancestors: *mut [NonNull<TypeInfo>] = Box::into_raw(ancestors.into_boxed_slice());
         let owned = OwnedParts { key, ancestors };
-        let (size, align, is_final, drop_fn) = (self.size, self.align, self.is_final, self.drop_fn);
-        let mut parts = Some((owned, parent_rt, self.on_release));
-        let mut created: *mut Inner = ptr::null_mut();
-        let result = registry::register_runtime(key_ref, |index| {
-            let (owned, parent, on_release) = parts.take().expect("called once");
-            let slot = (index - crate::FIRST_DYNAMIC_INDEX) as usize;
-            let inner = Box::into_raw(Box::new(Inner {
-                info: TypeInfo::runtime(
-                    key_ref,
-                    index,
-                    parent_info,
-                    ancestors_ref,
-                    is_final,
-                    size,
-                    align,
-                    ptr::null(),
-                ),
-                rc: TypeRc::new(slot, release_inner),
-                owned,
-                parent,
-                static_base,
-                own_start: parent_size,
-                drop_fn,
-                cell,
-                on_release,
-            }));
-            // SAFETY: a fresh, uniquely owned allocation; the descriptor points to the
-            // reference state beside it.
-            unsafe { (*inner).info.rc = ptr::addr_of!((*inner).rc).cast() };
-            created = inner;
-            // SAFETY: lives until released, which needs the registry's bias dropped.
-            unsafe { &*ptr::addr_of!((*inner).info) }
-        });
+        // SAFETY: the buffer lives as long as the descriptor (both are freed together, by
+        // `release_inner` or the error path below), and only `TypeInfo::key` reads it.
+        let info = unsafe { TypeInfo::runtime(&*key, depth, self.is_final, self.size, self.align) };
+        let inner = Box::into_raw(Box::new(Inner {
+            info,
+            state: RuntimeState {
+                // The registry's bias and the handle returned below, counted already.
+                rc: TypeRc::new(release_inner),
+                parent: parent_info,
+                // SAFETY: from `Box::into_raw` just above.
+                ancestors: unsafe { NonNull::new_unchecked(ancestors) },
+            },
+            owned,
+            parent: parent_rt,
+            static_base,
+            own_start: parent_size,
+            drop_fn: self.drop_fn,
+            cell,
+            on_release: self.on_release,
+        }));
+        // SAFETY: a fresh allocation that only we can reach; the descriptor points to the
+        // runtime state beside it, with the provenance of the whole `Inner` (derived from
+        // the raw pointer).
+        let info = unsafe {
+            (*inner).info.rc = ptr::addr_of!((*inner).state);
+            NonNull::new_unchecked(ptr::addr_of_mut!((*inner).info))
+        };
+        // Everything the type needs happens under the registry lock, before any other
+        // thread can find it: the index (in `register_runtime`), the slot, the listing for
+        // the per-thread merges (here), then the publication. Its count already holds our
+        // handle, so no lookup-and-`unregister` racing with us can release it.
+        // SAFETY: `info` is reachable by no other thread yet; its state counts the bias.
+        let result = unsafe {
+            registry::register_runtime(info, |slot| {
+                // SAFETY: still ours alone (the registry publishes only after we return).
+                (*ptr::addr_of_mut!((*inner).state.rc)).assign_slot(slot);
+                // Under the registry lock, then the thread-list lock (the lock order).
+                counts::add_runtime_type(ptr::addr_of!((*inner).state.rc));
+            })
+        };
         match result {
-            Ok(_) => {}
-            Err(RegisterError::Duplicate(other)) => {
-                return Err(RuntimeTypeError::DuplicateKey {
-                    key: key_ref.to_owned(),
-                    existing: other.rust_name().to_owned(),
-                })
+            Ok(()) => Ok(RuntimeType {
+                // SAFETY: registered and alive; we take over the handle its count started
+                // with.
+                handle: unsafe { TypeRef::adopt(info) },
+            }),
+            Err(e) => {
+                // SAFETY: from `Box::into_raw` above, never published, reached by no one
+                // else.
+                let inner = unsafe { Box::from_raw(inner) };
+                let error = match e {
+                    RegisterError::Duplicate(existing) => RuntimeTypeError::DuplicateKey {
+                        key: inner.info.key().to_owned(),
+                        existing,
+                    },
+                    RegisterError::Full => RuntimeTypeError::NoFreeIndex,
+                };
+                // Free it. Dropping a runtime parent's handle may release the parent, whose
+                // callback may panic; the other fields are freed all the same.
+                drop(inner);
+                Err(error)
             }
-            Err(RegisterError::Full) => return Err(RuntimeTypeError::NoFreeIndex),
         }
-        // `parts` still holds the key buffer on the error paths above, so `key_ref` was
-        // valid there; on success it moved into `created`.
-        let inner = created;
-        // SAFETY: just registered; the registry's bias keeps it alive.
-        // SAFETY: as above; `info.rc` carries the provenance of the whole `Inner`.
-        counts::add_runtime_type(unsafe { (*inner).info.rc.cast() });
-        // SAFETY: as above; the new handle takes its own count.
-        let handle = unsafe { TypeRef::new_counted(&(*inner).info) };
-        Ok(RuntimeType { handle })
     }
-}
-
-fn unsafe_static(info: &TypeInfo) -> &'static TypeInfo {
-    // SAFETY: used only for ancestors of a runtime type's parent, which the child keeps
-    // alive (through its parent handle) for as long as the child's descriptor exists.
-    unsafe { &*ptr::from_ref(info) }
 }
 
 /// The heap buffers a runtime type's descriptor borrows. Raw pointers, so that moving
 /// them (into the `Inner`) does not invalidate the borrows; freed on drop.
 struct OwnedParts {
     key: *mut str,
-    ancestors: *mut [&'static TypeInfo],
+    ancestors: *mut [NonNull<TypeInfo>],
 }
 
 impl Drop for OwnedParts {
@@ -662,7 +663,8 @@ unsafe impl Sync for OwnedParts {}
 #[repr(C)]
 struct Inner {
     info: TypeInfo,
-    rc: TypeRc,
+    /// The reference state and the hierarchy; `info.rc` points here.
+    state: RuntimeState,
     owned: OwnedParts,
     /// Keeps a runtime parent (and its ancestors) alive.
     parent: Option<RuntimeType>,
@@ -680,21 +682,22 @@ struct Inner {
 /// pointer, which was made from the raw `Inner` pointer and so covers all of it.
 fn inner_of(info: &TypeInfo) -> *const Inner {
     debug_assert!(info.is_runtime());
-    // SAFETY: `rc` points to the `rc` field of a live `Inner` (repr(C)).
+    // SAFETY: `rc` points to the `state` field of a live `Inner` (repr(C)).
     unsafe {
         info.rc
             .cast::<u8>()
-            .sub(offset_of!(Inner, rc))
+            .sub(offset_of!(Inner, state))
             .cast::<Inner>()
     }
 }
 
 /// Frees a released runtime type.
 unsafe fn release_inner(rc: *const TypeRc) {
-    // SAFETY: `rc` is the `rc` field of a boxed `Inner` (repr(C)); released exactly once.
+    // SAFETY: `rc` is the first field of the `state` field of a boxed `Inner` (both
+    // `repr(C)`), with the provenance of the whole `Inner`; released exactly once.
     unsafe {
         let inner = rc
-            .byte_sub(offset_of!(Inner, rc))
+            .byte_sub(offset_of!(Inner, state))
             .cast::<Inner>()
             .cast_mut();
         registry::release_runtime(&(*inner).info);
@@ -733,7 +736,8 @@ impl RuntimeType {
     }
 
     /// The reference state, with the provenance of the whole `Inner` (the lists in
-    /// `counts` keep such pointers and free the `Inner` through them).
+    /// `counts` keep such pointers and free the `Inner` through them). The first field of
+    /// the `repr(C)` runtime state.
     fn rc_ptr(&self) -> *const TypeRc {
         self.handle.rc.cast()
     }
@@ -1014,12 +1018,12 @@ impl fmt::Debug for RuntimeType {
 
 /// The deleter of every runtime type's instances.
 unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
-    // SAFETY: `obj` is a live instance; its type is alive until the weak phase below
-    // releases the instance's reference.
+    // SAFETY: `obj` is a live instance, whose index is its type's; the type is alive until
+    // the weak phase below releases the instance's reference.
     let inner: *const Inner = unsafe {
         let index = (*obj.cast::<ObjectHeader>()).type_index();
-        let info = registry::info_of_index(index).expect("a live runtime type");
-        inner_of(info)
+        let info = registry::info_ptr(index).expect("a live runtime type");
+        inner_of(info.as_ref())
     };
     // SAFETY: as above.
     let inner_ref = unsafe { &*inner };
@@ -1052,7 +1056,7 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         unsafe { alloc::dealloc(obj.cast(), inner_ref.cell) };
         // SAFETY: the instance's reference to its type is released last; we touch the type
         // no more.
-        unsafe { counts::add_runtime((*inner).info.rc.cast(), -1) };
+        unsafe { counts::add_runtime(ptr::addr_of!((*inner).state.rc), -1) };
     }
 }
 
@@ -1081,8 +1085,6 @@ impl Obj<AnyObject> {
     /// ```
     pub fn is_instance_of(&self, ty: &TypeInfo) -> bool {
         // Every object, foreign ones included, is an `AnyObject` (as `is::<AnyObject>()`).
-        ty.depth() == 0
-            || registry::info_of_index(Obj::header(self).type_index())
-                .is_some_and(|real| real.is_a(ty))
+        ty.depth() == 0 || registry::info_of(Obj::header(self)).is_some_and(|real| real.is_a(ty))
     }
 }
