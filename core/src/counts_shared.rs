@@ -5,6 +5,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering, Ordering::Relaxed};
 
+use crate::deleter::{resume_callback, CallbackPanic};
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
 /// How many derived type indices the runtime supports (indices
@@ -35,6 +36,13 @@ pub(crate) fn add(index: i32, delta: i64) {
     if let Some(slot) = slot_of(index) {
         SHARED[slot].fetch_add(delta, Relaxed);
     }
+}
+
+/// As [`add`]: without per-thread slots there is no merge, so nothing is released here.
+#[inline(always)]
+pub(crate) fn add_releasing(index: i32, delta: i64) -> Option<CallbackPanic> {
+    add(index, delta);
+    None
 }
 
 /// The live count of `index`.
@@ -80,13 +88,14 @@ pub(crate) struct TypeRc {
     word: AtomicU64,
     dying: AtomicBool,
     /// Frees the runtime type that owns this state; called once, by whoever released it.
-    release: unsafe fn(*const TypeRc),
+    /// Returns a panic of the type's `on_release` callback (none can be caught here).
+    release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>,
 }
 
 impl TypeRc {
     /// A new type's state, complete before anyone else can see the type: the registry's
     /// bias and the registering caller's handle in the count (see `counts.rs`).
-    pub(crate) fn new(release: unsafe fn(*const TypeRc)) -> TypeRc {
+    pub(crate) fn new(release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>) -> TypeRc {
         TypeRc {
             word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
             dying: AtomicBool::new(false),
@@ -112,14 +121,16 @@ pub(crate) fn add_runtime_type(_rc: *const TypeRc) {}
 ///
 /// `rc` is alive; the caller touches it no more after a decrement unless it holds another
 /// reference.
-unsafe fn add_word(rc: *const TypeRc, delta: u64) {
+unsafe fn add_word(rc: *const TypeRc, delta: u64) -> Option<CallbackPanic> {
     // SAFETY: alive per the caller until the RMW.
     let word = unsafe { &(*rc).word };
     // AcqRel: the Release half publishes our uses of the type to whoever frees it; the
     // Acquire half, if that is us, pairs with everyone else's Release RMW on the word.
     if word.fetch_add(delta, Ordering::AcqRel).wrapping_add(delta) == RELEASED {
         // SAFETY: our RMW released it, exactly once.
-        unsafe { ((*rc).release)(rc) };
+        unsafe { ((*rc).release)(rc) }
+    } else {
+        None
     }
 }
 
@@ -128,9 +139,9 @@ unsafe fn add_word(rc: *const TypeRc, delta: u64) {
 /// # Safety
 ///
 /// As for `counts::add_runtime`.
-pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
+pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) -> Option<CallbackPanic> {
     // SAFETY: as the caller guarantees.
-    unsafe { add_word(rc, delta as u64) };
+    unsafe { add_word(rc, delta as u64) }
 }
 
 /// A counted handle was made.
@@ -143,14 +154,26 @@ pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
     rc.word.fetch_add(HANDLE_ONE, Ordering::AcqRel);
 }
 
-/// A counted handle was dropped.
+/// A counted handle was dropped; resumes a panic of the `on_release` callback it ran.
 ///
 /// # Safety
 ///
 /// The caller owned a counted handle and touches the type no more.
 pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
+    // SAFETY: as the caller guarantees.
+    if let Some(p) = unsafe { type_handle_release(rc) } {
+        resume_callback(p);
+    }
+}
+
+/// [`type_handle_dec`], returning the callback's panic.
+///
+/// # Safety
+///
+/// As for [`type_handle_dec`].
+pub(crate) unsafe fn type_handle_release(rc: *const TypeRc) -> Option<CallbackPanic> {
     // SAFETY: our handle keeps it alive until the RMW.
-    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) };
+    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) }
 }
 
 /// Unregisters: drops the registry's bias. `false` if already unregistered.
@@ -166,7 +189,9 @@ pub(crate) unsafe fn unregister_runtime(rc: *const TypeRc) -> bool {
     }
     // SAFETY: as above; the caller's handle keeps the word above "released", so this
     // releases nothing.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    if let Some(p) = unsafe { add_word(rc, 1u64.wrapping_neg()) } {
+        resume_callback(p);
+    }
     true
 }
 

@@ -146,9 +146,11 @@
 //! thread that completes the release (the one dropping the last reference, or a thread
 //! merging its slots). Without a stop-the-world, the per-thread references are made exact
 //! by an epoch protocol (model-checked with loom): `unregister` asks every thread to merge
-//! its slot for the type, and a thread does so at its next count operation, at exit, or in
-//! [`merge_thread_counts`]. A thread that sleeps can delay the release; nothing makes it
-//! early.
+//! its slot for the type, and a thread does so at its next release of an object, at its
+//! next creation or release of a runtime type's instance, at exit, or in
+//! [`merge_thread_counts`] (creating a Rust object never merges). A thread that sleeps can
+//! delay the release; nothing makes it early. A callback that panics is treated like a
+//! panicking `Drop` (see [`on_release`](RuntimeTypeBuilder::on_release)).
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -197,8 +199,9 @@
 //!   belong to this program's registry, and [`Obj::is`], [`Obj::downcast`] and
 //!   [`Obj::type_info`] trust them. For an index the registry does not know,
 //!   `Obj::type_info` reports [`AnyObject`].
-//! * A panic in a Rust destructor cannot unwind into C: if the last reference is released
-//!   from foreign code, the process aborts with a message naming the type.
+//! * A panic in a Rust destructor (or a runtime type's `on_release` callback) cannot unwind
+//!   into C: if the last reference is released from foreign code, the process aborts with
+//!   a message naming the type.
 //!
 //! **libtvm_ffi without the `tvm-ffi` feature.** rcobj's indices lie far above libtvm_ffi's
 //! (which numbers its own dynamic types from 128), so an rcobj object is never mistaken for

@@ -40,7 +40,9 @@ use core::mem::offset_of;
 use core::ptr::{self, NonNull};
 
 use crate::counts::{self, TypeRc};
-use crate::deleter::{catch, park_or_abort};
+use crate::deleter::{
+    catch, first_panic, park_callback_or_abort, park_or_abort, resume_callback, CallbackPanic,
+};
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
 use crate::registry::{self, RegisterError, TypeRef};
@@ -288,7 +290,17 @@ impl RuntimeTypeBuilder {
 
     /// Runs `f` once the type is released (unregistered, no handle, no instance left) and
     /// its descriptor freed — e.g. to unload the code its destructor lives in. It runs on
-    /// whichever thread released the type.
+    /// whichever thread released the type, with no lock of rcobj held, before the type's
+    /// handle to a runtime parent is dropped (so a child's callback runs before its
+    /// parent's).
+    ///
+    /// A panic in `f` is treated like a panic in a `Drop`: the release completes first
+    /// (nothing leaks), then the panic propagates to the Rust code that released the last
+    /// reference (dropping a handle or an instance, `unregister`,
+    /// [`merge_thread_counts`](crate::merge_thread_counts), …). If the last reference was
+    /// released by foreign code (through the C deleter) or by a thread's exit merge, no
+    /// Rust caller can receive it and the process aborts with a message naming the type.
+    /// Without `std` a panic is not caught at all.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
@@ -643,6 +655,15 @@ struct OwnedParts {
     ancestors: *mut [NonNull<TypeInfo>],
 }
 
+impl OwnedParts {
+    /// Takes the key buffer out (leaving an empty one), to outlive the descriptor.
+    fn take_key(&mut self) -> Box<str> {
+        let empty: *mut str = Box::into_raw(Box::<str>::default());
+        // SAFETY: from `Box::into_raw`, owned by us; replaced, so freed once.
+        unsafe { Box::from_raw(core::mem::replace(&mut self.key, empty)) }
+    }
+}
+
 impl Drop for OwnedParts {
     fn drop(&mut self) {
         // SAFETY: both came from `Box::into_raw` and are freed once, here; the descriptor
@@ -691,23 +712,37 @@ fn inner_of(info: &TypeInfo) -> *const Inner {
     }
 }
 
-/// Frees a released runtime type.
-unsafe fn release_inner(rc: *const TypeRc) {
+/// Frees a released runtime type, then runs its `on_release` callback, then drops its
+/// handle to a runtime parent (which may release the parent in turn). Returns the first
+/// panic of those callbacks, caught after everything is freed.
+unsafe fn release_inner(rc: *const TypeRc) -> Option<CallbackPanic> {
     // SAFETY: `rc` is the first field of the `state` field of a boxed `Inner` (both
     // `repr(C)`), with the provenance of the whole `Inner`; released exactly once.
-    unsafe {
+    let mut inner = unsafe {
         let inner = rc
             .byte_sub(offset_of!(Inner, state))
             .cast::<Inner>()
             .cast_mut();
+        // Clears the index entry under the registry lock; the key left the table at
+        // `unregister`, so nothing can reach the type once this returns.
         registry::release_runtime(&(*inner).info);
-        let mut inner = Box::from_raw(inner);
-        let on_release = inner.on_release.take();
-        drop(inner);
-        if let Some(f) = on_release {
-            f();
+        Box::from_raw(inner)
+    };
+    let on_release = inner.on_release.take();
+    let parent = inner.parent.take();
+    // Kept for a panic message; the rest of the type goes now (no user code runs in its
+    // drop: the parent handle was taken out).
+    let key = on_release.as_ref().map(|_| inner.owned.take_key());
+    drop(inner);
+    let mut panicked = None;
+    if let (Some(f), Some(key)) = (on_release, key) {
+        if let Err(payload) = catch(f) {
+            panicked = Some(CallbackPanic { payload, key });
         }
     }
+    // After our callback, so a child's runs before its parent's.
+    let parent_panicked = parent.and_then(RuntimeType::release_quietly);
+    first_panic(panicked, parent_panicked)
 }
 
 /// A counted handle to a runtime-defined type: the type lives while any handle or
@@ -740,6 +775,16 @@ impl RuntimeType {
     /// the `repr(C)` runtime state.
     fn rc_ptr(&self) -> *const TypeRc {
         self.handle.rc.cast()
+    }
+
+    /// Drops the handle, returning a callback panic instead of resuming it (for
+    /// `release_inner`, which must finish before any panic propagates).
+    fn release_quietly(self) -> Option<CallbackPanic> {
+        let rc = self.rc_ptr();
+        // The handle's count is given up below instead of in `TypeRef::drop`.
+        core::mem::forget(self);
+        // SAFETY: we owned a counted handle (forgotten above) and touch the type no more.
+        unsafe { counts::type_handle_release(rc) }
     }
 
     fn rc(&self) -> &TypeRc {
@@ -999,10 +1044,16 @@ impl RuntimeType {
         init(own);
         core::mem::forget(guard);
         // SAFETY: our handle keeps the type alive; the instance now holds its reference.
-        unsafe { counts::add_runtime(self.rc_ptr(), 1) };
+        let merged = unsafe { counts::add_runtime(self.rc_ptr(), 1) };
         // SAFETY: a live object with one strong reference; every runtime type is `Send +
         // Sync` by the contract of `drop_fn` and the `Send + Sync` bound on bases.
-        unsafe { Obj::from_raw(block.cast()) }
+        let obj = unsafe { Obj::from_raw(block.cast()) };
+        if let Some(p) = merged {
+            // Counting merged this thread's counts and released another type whose
+            // callback panicked: the instance is complete, and is released by unwinding.
+            resume_callback(p);
+        }
+        obj
     }
 }
 
@@ -1056,7 +1107,13 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         unsafe { alloc::dealloc(obj.cast(), inner_ref.cell) };
         // SAFETY: the instance's reference to its type is released last; we touch the type
         // no more.
-        unsafe { counts::add_runtime(ptr::addr_of!((*inner).state.rc), -1) };
+        let released = unsafe { counts::add_runtime(ptr::addr_of!((*inner).state.rc), -1) };
+        if let Some(p) = released {
+            // The type (or another one our merge released) is freed; its callback
+            // panicked. We are inside the `extern "C"` deleter: park it for the Rust
+            // release in progress, or abort if foreign code released the object.
+            park_callback_or_abort(p);
+        }
     }
 }
 
