@@ -593,7 +593,7 @@ pub(crate) fn is_exact<T: Object>(p: NonNull<ObjCell<T>>) -> bool {
 /// from the caller's handle (a runtime type lives as long as its instances).
 #[inline]
 fn real_info<'a, T>(p: NonNull<ObjCell<T>>) -> &'a TypeInfo {
-    registry::info_of_index(header(p).type_index()).unwrap_or_else(AnyObject::type_info)
+    registry::info_of(header(p)).unwrap_or_else(AnyObject::type_info)
 }
 
 /// `key@address`, what a handle prints for a type without the trait.
