@@ -461,6 +461,9 @@ mod serde_tagged;
 mod sync;
 #[cfg(feature = "tvm-ffi")]
 pub mod tvm_ffi;
+// loom's atomics change the header's layout, which tvm-ffi shares.
+#[cfg(all(feature = "tvm-ffi", loom))]
+compile_error!("the `tvm-ffi` feature does not build under `--cfg loom`");
 // The derive's tvm-ffi hooks: compiled with or without the feature.
 #[path = "tvm_ffi/probe.rs"]
 mod tvm_ffi_probe;

@@ -155,6 +155,16 @@ pub enum RuntimeTypeError {
         /// The key of the type passed.
         given: String,
     },
+    /// libtvm_ffi, which allocates every index with the `tvm-ffi` feature, refused the
+    /// type: its key is one of tvm-ffi's own, or another runtime's, or was used in this
+    /// process for a different type.
+    #[cfg(feature = "tvm-ffi")]
+    TvmFfi {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for RuntimeTypeError {
@@ -212,6 +222,10 @@ impl fmt::Display for RuntimeTypeError {
                 "the base value must be a `{expected}` (the type's nearest Rust ancestor), \
                  not a `{given}`"
             ),
+            #[cfg(feature = "tvm-ffi")]
+            Self::TvmFfi { key, reason } => {
+                write!(f, "tvm-ffi refused the type key `{key}`: {reason}")
+            }
         }
     }
 }
@@ -638,6 +652,11 @@ impl RuntimeTypeBuilder {
                         existing,
                     },
                     RegisterError::Full => RuntimeTypeError::NoFreeIndex,
+                    #[cfg(feature = "tvm-ffi")]
+                    RegisterError::TvmFfi(reason) => RuntimeTypeError::TvmFfi {
+                        key: inner.info.key().to_owned(),
+                        reason,
+                    },
                 };
                 // Free it. Dropping a runtime parent's handle may release the parent, whose
                 // callback may panic; the other fields are freed all the same.

@@ -13,3 +13,135 @@ fn alloc_header_decision_is_for_this_c_abi() {
         "libtvm_ffi's C ABI changed: re-check the allocation-header decision in include/README.md"
     );
 }
+
+use rcobj::tvm_ffi::{Any, Function, IntoAny};
+
+use rcobj::{registry, AnyObj, AnyObject, Obj, Object, RuntimeTypeBuilder, RuntimeTypeError};
+
+#[derive(Object, Default)]
+#[object(key = "rcobj_tests.types.Shape")]
+struct Shape {
+    sides: i64,
+}
+
+#[derive(Object, Default)]
+#[repr(C)]
+#[object(key = "rcobj_tests.types.Square", final)]
+struct Square {
+    #[parent]
+    shape: Shape,
+    side: f64,
+}
+
+/// Whether libtvm_ffi's type table has `key` (through its public function).
+fn tvm_ffi_has(key: &str) -> bool {
+    Function::get_global("ffi.GetRegisteredTypeKeys")
+        .unwrap()
+        .call(&[])
+        .unwrap()
+        .to::<Vec<String>>()
+        .unwrap()
+        .iter()
+        .any(|k| k == key)
+}
+
+#[test]
+fn derived_types_get_their_index_from_tvm_ffi() {
+    let shape = Shape::type_info();
+    let square = Square::type_info();
+    // Indices are tvm-ffi's dynamic ones, and tvm-ffi has the keys.
+    assert!(shape.index() >= 128 && square.index() >= 128);
+    assert!(tvm_ffi_has("rcobj_tests.types.Shape"));
+    assert!(tvm_ffi_has("rcobj_tests.types.Square"));
+    // tvm-ffi finds the type by the object's index: its printer names it.
+    let sq = Obj::new(Square {
+        shape: Shape { sides: 4 },
+        side: 1.5,
+    });
+    let repr = Function::get_global("ffi.ReprPrint").expect("ffi.ReprPrint");
+    let text = repr
+        .call(&[sq.clone().into_any().unwrap()])
+        .unwrap()
+        .to::<String>()
+        .unwrap();
+    assert!(text.starts_with("rcobj_tests.types.Square"), "{text}");
+}
+
+#[test]
+fn tvm_ffi_types_are_foreign_types_of_the_registry() {
+    let array = registry::by_key("ffi.Array").expect("ffi.Array is known");
+    assert_eq!(array.index(), 71);
+    assert_eq!(array.depth(), 1);
+    assert_eq!(array.ancestors()[0].key(), AnyObject::KEY);
+    assert!(registry::by_index(71).is_some_and(|t| t.key() == "ffi.Array"));
+    assert!(registry::by_key("ffi.Object").is_some_and(|t| t.index() == 64));
+    // A dynamic tvm-ffi type, allocated by libtvm_ffi at load time.
+    let enum_state = registry::by_index(128).expect("tvm-ffi's first dynamic type");
+    assert!(
+        !enum_state.key().starts_with("rcobj"),
+        "{}",
+        enum_state.key()
+    );
+
+    // Objects tvm-ffi made know their type on the Rust side.
+    let v: Any = vec![1i64, 2].into_any().unwrap();
+    let obj: AnyObj = v.as_object().unwrap();
+    assert_eq!(Obj::type_info(&obj).key(), "ffi.Array");
+    assert!(obj.is_instance_of(&array));
+    assert!(!obj.is::<Shape>());
+    let f = Function::get_global("ffi.ArraySize").unwrap();
+    let fobj = f.as_object().clone();
+    assert_eq!(Obj::type_info(&fobj).key(), "ffi.Function");
+    assert!(!fobj.is_instance_of(&array));
+}
+
+#[test]
+fn a_key_tvm_ffi_has_is_refused_with_a_clear_error() {
+    // A runtime type under one of tvm-ffi's own keys.
+    let err = RuntimeTypeBuilder::new("ffi.Array").register().unwrap_err();
+    match &err {
+        RuntimeTypeError::TvmFfi { key, reason } => {
+            assert_eq!(key, "ffi.Array");
+            assert!(reason.contains("already registered in tvm-ffi"), "{reason}");
+        }
+        other => panic!("unexpected error: {other:?}"),
+    }
+    // With another parent: the error says so.
+    let err = RuntimeTypeBuilder::new("ffi.reflection.AccessPath")
+        .parent::<Shape>()
+        .layout(8, 8)
+        .register()
+        .unwrap_err();
+    assert!(err.to_string().contains("with another parent"), "{err}");
+}
+
+#[test]
+fn runtime_types_get_their_index_from_tvm_ffi_too() {
+    let ty = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
+        .parent::<Shape>()
+        .layout(16, 8)
+        .register()
+        .unwrap();
+    let index = ty.info().index();
+    assert!(index >= 128);
+    assert!(tvm_ffi_has("rcobj_tests.types.Dynamic"));
+    assert!(registry::by_index(index).is_some_and(|t| t.key() == "rcobj_tests.types.Dynamic"));
+    assert!(ty.unregister());
+    drop(ty);
+    // The key keeps its tvm-ffi index: registered again (released, same description), it
+    // gets it back; with another description, a clear error.
+    let again = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
+        .parent::<Shape>()
+        .layout(16, 8)
+        .register()
+        .unwrap();
+    assert_eq!(again.info().index(), index);
+    assert!(again.unregister());
+    drop(again);
+    let other = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
+        .parent::<Shape>()
+        .layout(32, 8)
+        .register()
+        .unwrap_err();
+    assert!(matches!(other, RuntimeTypeError::TvmFfi { .. }), "{other}");
+}

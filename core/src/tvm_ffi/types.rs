@@ -14,6 +14,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::any::Any;
@@ -24,11 +25,37 @@ use crate::{AnyObject, Object, TypeInfo};
 /// Serialises rcobj's use of libtvm_ffi's type table.
 static LOCK: Mutex<()> = Mutex::new(());
 
+std::thread_local! {
+    /// Whether this thread holds [`LOCK`]. Code under the lock must not wait for the
+    /// registry (which may be waiting for the lock); lookups made while it is held (from a
+    /// message, say) answer without it.
+    static HELD: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// The type lock, held.
+pub(crate) struct Held {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(false));
+    }
+}
+
 /// Takes the type lock (a poisoned lock is taken anyway: the table itself is consistent
-/// after every call).
-pub(crate) fn lock() -> MutexGuard<'static, ()> {
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// after every call). Lock order: the registry lock, then this one.
+pub(crate) fn lock() -> Held {
+    let guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    HELD.with(|h| h.set(true));
+    Held { _guard: guard }
+}
+
+/// Whether this thread holds the type lock.
+pub(crate) fn held() -> bool {
+    HELD.with(core::cell::Cell::get)
 }
 
 /// What rcobj allocated in tvm-ffi's table, by key: the index and what it was allocated
@@ -106,7 +133,7 @@ fn ffi_key(info: &TypeInfo) -> &str {
 /// allocated by rcobj for a different type, or the parent is not where rcobj expects it.
 ///
 /// The caller holds [`lock`].
-pub(crate) fn alloc_index(
+fn alloc_index(
     key: &str,
     depth: usize,
     parent: &TypeInfo,
@@ -179,11 +206,103 @@ pub(crate) fn alloc_index(
     Ok(index)
 }
 
+/// Allocates the tvm-ffi index of a type that the registry is about to register (its
+/// parent registered before it). The caller holds the registry lock.
+pub(crate) fn alloc_for(info: &TypeInfo) -> Result<i32, String> {
+    let key = info.key();
+    let parent = info
+        .parent()
+        .ok_or_else(|| format!("rcobj: `{key}` has no parent"))?;
+    // Acquire: pairs with the registry's Release store of the parent's index. Read
+    // directly: `index()` could re-enter the registry, whose lock the caller holds.
+    let parent_index = parent.index.load(Ordering::Acquire);
+    if parent_index < 0 {
+        return Err(format!(
+            "rcobj: `{key}` cannot be registered: its parent `{}` is not registered",
+            parent.key()
+        ));
+    }
+    let fingerprint = format!(
+        "{}|{}|{}|{}|{}",
+        info.depth(),
+        ffi_key(parent),
+        info.size(),
+        info.align(),
+        info.is_runtime()
+    );
+    let _lock = lock();
+    alloc_index(key, info.depth(), parent, parent_index, fingerprint)
+}
+
+/// Allocates the tvm-ffi indices of the linked (static) types, parents first; one result
+/// per type, in the order given. A type whose parent was refused (or is not among them and
+/// not the root) is refused too. The caller holds the registry lock.
+pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, String>> {
+    let mut order: Vec<usize> = (0..types.len()).collect();
+    order.sort_by_key(|&i| types[i].depth());
+    let mut results: Vec<Option<Result<i32, String>>> = types.iter().map(|_| None).collect();
+    let mut index_of: BTreeMap<usize, i32> = BTreeMap::new();
+    index_of.insert(
+        core::ptr::from_ref(AnyObject::type_info()) as usize,
+        sys::K_OBJECT,
+    );
+    let _lock = lock();
+    for i in order {
+        let info = types[i];
+        let key = info.key();
+        let result = match info.parent() {
+            None => Err(format!("rcobj: `{key}` has no parent")),
+            Some(parent) => match index_of.get(&(core::ptr::from_ref(parent) as usize)) {
+                None => Err(format!(
+                    "rcobj: `{key}` cannot be registered: its parent `{}` is not registered",
+                    parent.key()
+                )),
+                Some(&parent_index) => {
+                    let fingerprint = format!(
+                        "{}|{}|{}|{}|false",
+                        info.depth(),
+                        ffi_key(parent),
+                        info.size(),
+                        info.align()
+                    );
+                    alloc_index(key, info.depth(), parent, parent_index, fingerprint)
+                }
+            },
+        };
+        if let Ok(index) = result {
+            index_of.insert(core::ptr::from_ref(info) as usize, index);
+        }
+        results[i] = Some(result);
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every type visited"))
+        .collect()
+}
+
+/// Mirrored foreign types by index, for lock-free lookups once mirrored: each entry is set
+/// once (Release) to a leaked descriptor and never changes.
+static FOREIGN: [AtomicPtr<TypeInfo>; FOREIGN_CACHE] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; FOREIGN_CACHE];
+const FOREIGN_CACHE: usize = crate::FIRST_DYNAMIC_INDEX as usize + crate::MAX_TYPES;
+
 /// A descriptor for one of tvm-ffi's own types, by index (`None`: tvm-ffi has no such type,
-/// or rcobj allocated it — the registry knows those).
+/// or rcobj allocated it — the registry knows those). Lock-free once the type is mirrored.
 pub(crate) fn foreign_by_index(index: i32) -> Option<&'static TypeInfo> {
     if index == sys::K_OBJECT {
         return Some(AnyObject::type_info());
+    }
+    let cached = usize::try_from(index).ok().and_then(|i| FOREIGN.get(i));
+    // Acquire: pairs with the Release store in `mirror`.
+    if let Some(p) = cached
+        .map(|c| c.load(Ordering::Acquire))
+        .filter(|p| !p.is_null())
+    {
+        // SAFETY: entries are leaked descriptors, never freed.
+        return Some(unsafe { &*p });
+    }
+    if index < sys::K_STATIC_OBJECT_BEGIN || held() {
+        return None;
     }
     let _lock = lock();
     if let Some(t) = state().foreign.get(&index).copied() {
@@ -197,6 +316,9 @@ pub(crate) fn foreign_by_index(index: i32) -> Option<&'static TypeInfo> {
 pub(crate) fn foreign_by_key(key: &str) -> Option<&'static TypeInfo> {
     if key == "ffi.Object" {
         return Some(AnyObject::type_info());
+    }
+    if held() {
+        return None;
     }
     let _lock = lock();
     if let Some(t) = state().foreign_by_key.get(key).copied() {
@@ -256,20 +378,13 @@ fn mirror(index: i32) -> Option<&'static TypeInfo> {
     }
     let key: &'static str = Box::leak(key.into_boxed_str());
     let ancestors: &'static [&'static TypeInfo] = Box::leak(ancestors.into_boxed_slice());
-    let parent = ancestors[depth - 1];
-    // A foreign type: no reference state (never released), no value layout rcobj knows.
-    let info: &'static TypeInfo = Box::leak(Box::new(TypeInfo::runtime(
-        key,
-        index,
-        parent,
-        ancestors,
-        false,
-        0,
-        1,
-        core::ptr::null(),
-    )));
+    let info: &'static TypeInfo = Box::leak(Box::new(TypeInfo::foreign(key, index, ancestors)));
     let mut st = state();
     st.foreign.insert(index, info);
     st.foreign_by_key.insert(key.into(), info);
+    if let Some(slot) = usize::try_from(index).ok().and_then(|i| FOREIGN.get(i)) {
+        // Release: pairs with the Acquire load in `foreign_by_index`.
+        slot.store(core::ptr::from_ref(info).cast_mut(), Ordering::Release);
+    }
     Some(info)
 }
