@@ -67,6 +67,50 @@ fn derived_types_get_their_index_from_tvm_ffi() {
     assert!(text.starts_with("rcobj_tests.types.Square"), "{text}");
 }
 
+/// Both tables agree on index, key, depth and ancestors.
+fn assert_agree(info: &rcobj::TypeInfo) {
+    let entry = rcobj::tvm_ffi::type_entry(info.key()).expect("tvm-ffi has the key");
+    assert_eq!(entry.index, info.index(), "{}", info.key());
+    assert_eq!(entry.key, info.key());
+    assert_eq!(entry.depth, info.depth());
+    let mut ours: Vec<String> = info
+        .ancestors()
+        .iter()
+        .map(|a| a.key().to_string())
+        .collect();
+    ours[0] = "ffi.Object".into(); // the root's key there
+    assert_eq!(entry.ancestors, ours);
+}
+
+#[test]
+fn both_tables_agree() {
+    assert_agree(Shape::type_info());
+    assert_agree(Square::type_info());
+    let ty = RuntimeTypeBuilder::new("rcobj_tests.types.Agree")
+        .parent::<Square>()
+        .layout(32, 8)
+        .register();
+    // `Square` is final: the registry refuses before tvm-ffi is asked.
+    assert!(matches!(ty, Err(RuntimeTypeError::FinalParent { .. })));
+    let base = RuntimeTypeBuilder::new("rcobj_tests.types.AgreeBase")
+        .parent::<Shape>()
+        .layout(16, 8)
+        .register()
+        .unwrap();
+    let child = RuntimeTypeBuilder::new("rcobj_tests.types.AgreeChild")
+        .runtime_parent(&base)
+        .layout(24, 8)
+        .register()
+        .unwrap();
+    assert_agree(base.info());
+    assert_agree(child.info());
+    assert!(child.unregister() && base.unregister());
+    // tvm-ffi's own types, as the registry mirrors them.
+    for key in ["ffi.Array", "ffi.Function", "ffi.Error", "ffi.String"] {
+        assert_agree(&registry::by_key(key).unwrap());
+    }
+}
+
 #[test]
 fn tvm_ffi_types_are_foreign_types_of_the_registry() {
     let array = registry::by_key("ffi.Array").expect("ffi.Array is known");
@@ -144,4 +188,44 @@ fn runtime_types_get_their_index_from_tvm_ffi_too() {
         .register()
         .unwrap_err();
     assert!(matches!(other, RuntimeTypeError::TvmFfi { .. }), "{other}");
+}
+
+/// Claims one of tvm-ffi's own keys (same parent, `ffi.Object`).
+#[derive(Object)]
+#[object(key = "ffi.Shape")]
+struct Impostor(#[allow(dead_code)] u8);
+
+/// Claims one of tvm-ffi's own keys, under another parent.
+#[derive(Object)]
+#[repr(C)]
+#[object(key = "ffi.Tensor")]
+struct ImpostorChild {
+    #[parent]
+    shape: Shape,
+}
+
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("a panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_derived_type_under_a_tvm_ffi_key_is_refused_and_nothing_else() {
+    let msg = panic_message(|| {
+        Impostor::type_info().index();
+    });
+    assert!(msg.contains("`ffi.Shape` is already registered in tvm-ffi"), "{msg}");
+    assert!(msg.contains("another runtime"), "{msg}");
+    let msg = panic_message(|| {
+        ImpostorChild::type_info().index();
+    });
+    assert!(msg.contains("with another parent, `ffi.Object`"), "{msg}");
+    // tvm-ffi's types keep their keys; other rcobj types are not affected.
+    assert_eq!(registry::by_key("ffi.Shape").unwrap().index(), 69);
+    assert_eq!(registry::by_key("ffi.Tensor").unwrap().index(), 70);
+    let _ = Obj::new(Shape { sides: 3 });
 }

@@ -32,6 +32,7 @@ pub use self::function::{
     call_exported, register_global, Function, IntoFunction, IntoResult, Signature,
 };
 pub use self::sys::RawAny;
+pub use self::types::{type_entry, TypeEntry};
 
 /// The version of tvm-ffi's C ABI that libtvm_ffi reports (`TVMFFIGetVersion`):
 /// `(major, minor, patch)`. The pinned wheel (0.1.15.post2) reports `(0, 1, 16)`.

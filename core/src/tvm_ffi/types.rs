@@ -388,3 +388,59 @@ fn mirror(index: i32) -> Option<&'static TypeInfo> {
     }
     Some(info)
 }
+
+/// What libtvm_ffi's type table says about one type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeEntry {
+    /// The type index.
+    pub index: i32,
+    /// The type key.
+    pub key: String,
+    /// The depth (`ffi.Object` is 0).
+    pub depth: usize,
+    /// The ancestors' keys, root (`ffi.Object`) first.
+    pub ancestors: Vec<String>,
+    /// The names of the reflected fields tvm-ffi has for the type itself (not inherited).
+    pub fields: Vec<String>,
+}
+
+/// libtvm_ffi's own record of the type `key`, if its table has it: the other half of the
+/// "both tables agree" promise, for checking it.
+///
+/// ```
+/// use rcobj::{registry, tvm_ffi, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.tvm_ffi.type_entry.Item")]
+/// struct Item;
+///
+/// let mine = Item::type_info();
+/// let theirs = tvm_ffi::type_entry(mine.key()).unwrap();
+/// assert_eq!((theirs.index, theirs.depth), (mine.index(), mine.depth()));
+/// assert_eq!(theirs.ancestors, ["ffi.Object"]);
+/// assert_eq!(tvm_ffi::type_entry("ffi.Array").unwrap().index, 71);
+/// assert!(tvm_ffi::type_entry("doc.no.such.Type").is_none());
+/// ```
+pub fn type_entry(key: &str) -> Option<TypeEntry> {
+    let _lock = lock();
+    let index = query_index(key)?;
+    // SAFETY: in the table (just found by key).
+    let e = unsafe { entry(index) };
+    let depth = usize::try_from(e.type_depth).unwrap_or(0);
+    let ancestors = (0..depth)
+        // SAFETY: an entry's ancestors are entries, `type_depth` of them.
+        .map(|d| unsafe { key_of(&**e.type_ancestors.add(d)) })
+        .collect();
+    let fields = (0..usize::try_from(e.num_fields).unwrap_or(0))
+        // SAFETY: `fields` holds `num_fields` entries whose names live with the table.
+        .map(|i| unsafe { String::from_utf8_lossy((*e.fields.add(i)).name.bytes()).into_owned() })
+        .collect();
+    Some(TypeEntry {
+        index,
+        // SAFETY: as above.
+        key: unsafe { key_of(e) },
+        depth,
+        ancestors,
+        fields,
+    })
+}
