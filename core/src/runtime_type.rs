@@ -25,8 +25,11 @@
 //! count anything, exit, or call [`merge_thread_counts`](crate::merge_thread_counts).
 //!
 //! An instance's reference to its type is released when the instance's memory is freed
-//! (its last weak reference goes), since freeing needs the type's layout; so
-//! [`RuntimeType::live_count`] counts instances whose memory is still allocated.
+//! (its last weak reference goes), since freeing needs the type's layout:
+//! [`RuntimeType::allocated_count`] counts those instances. [`RuntimeType::live_count`]
+//! counts live values (created, not yet destroyed), as for Rust types; it is counted
+//! beside the release protocol, in per-thread slots of its own, and never decides a
+//! release.
 
 use ::alloc::alloc;
 use ::alloc::borrow::ToOwned;
@@ -42,6 +45,7 @@ use core::ptr::{self, NonNull};
 use crate::counts::{self, TypeRc};
 use crate::deleter::{
     catch, first_panic, park_callback_or_abort, park_or_abort, resume_callback, CallbackPanic,
+    Payload,
 };
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
@@ -260,10 +264,21 @@ pub struct RuntimeTypeBuilder {
     parent: ParentSpec,
     size: usize,
     align: usize,
-    drop_fn: Option<unsafe extern "C" fn(*mut u8)>,
+    destructor: Option<Destructor>,
     is_final: bool,
     on_release: Option<Box<dyn FnOnce() + Send>>,
 }
+
+/// A runtime type's destructor of its own part of the value.
+enum Destructor {
+    /// From [`RuntimeTypeBuilder::drop_fn`]: given the start of the value; must not unwind.
+    C(unsafe extern "C" fn(*mut u8)),
+    /// From [`RuntimeTypeBuilder::destructor`]: given the type's bytes; may panic.
+    Rust(DestructorFn),
+}
+
+/// A destructor closure with its context; called from any thread, so `Send + Sync`.
+type DestructorFn = Box<dyn Fn(&mut [u8]) + Send + Sync>;
 
 impl RuntimeTypeBuilder {
     /// A type with this key, parent [`AnyObject`], an empty value and no destructor.
@@ -282,7 +297,7 @@ impl RuntimeTypeBuilder {
             parent: ParentSpec::Root,
             size: 0,
             align: 1,
-            drop_fn: None,
+            destructor: None,
             is_final: false,
             on_release: None,
         }
@@ -432,8 +447,10 @@ impl RuntimeTypeBuilder {
         self
     }
 
-    /// Sets the destructor of this type's own part of the value (after the parent's part);
-    /// called with a pointer to the start of the value, before the parents' destructors.
+    /// Sets the destructor of this type's own part of the value (after the parent's part)
+    /// to a C function, called with a pointer to the start of the value, before the
+    /// parents' destructors. Replaces a [`destructor`](Self::destructor) set before; a Rust
+    /// binding usually wants that one (safe, with a context, may panic).
     ///
     /// # Safety
     ///
@@ -463,7 +480,57 @@ impl RuntimeTypeBuilder {
     /// assert_eq!(DROPPED.load(Ordering::SeqCst), 42);
     /// ```
     pub unsafe fn drop_fn(mut self, drop_fn: unsafe extern "C" fn(*mut u8)) -> RuntimeTypeBuilder {
-        self.drop_fn = Some(drop_fn);
+        self.destructor = Some(Destructor::C(drop_fn));
+        self
+    }
+
+    /// Sets the destructor of this type's part of the value: a closure, which may own a
+    /// context (a binding's class object, a log, …) that lives as long as the type. It is
+    /// called once per instance, in the instance's strong phase (when its last strong
+    /// reference goes), on whichever thread that happens, before the parents' destructors,
+    /// with the instance's bytes of this type's layout — the same bytes
+    /// [`RuntimeType::bytes`] shows: the whole value after the Rust base, if any (so the
+    /// parents' parts too). Replaces a [`drop_fn`](Self::drop_fn) set before.
+    ///
+    /// A panic in it is treated like a panic in a `Drop`: the other destructors and the
+    /// Rust base's `Drop` still run, the value is counted out and the memory is freed as
+    /// usual, then the panic propagates to the Rust code that released the last strong
+    /// reference. If that was foreign code (through the C deleter), no Rust caller can
+    /// receive it and the process aborts with a message naming the type. Without `std` a
+    /// panic is not caught at all.
+    ///
+    /// The closure (and its context) is dropped when the type is released, before
+    /// [`on_release`](Self::on_release) runs; a panic in that drop is treated like one in
+    /// `on_release`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let context = log.clone();
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.destructor")
+    ///     .layout(1, 1)
+    ///     .destructor(move |bytes| context.lock().unwrap().push(bytes[0]))
+    ///     .register()
+    ///     .unwrap();
+    /// drop(ty.new_object(|bytes| bytes[0] = 42).unwrap());
+    /// assert_eq!(*log.lock().unwrap(), [42]);
+    ///
+    /// // A panicking destructor: the instance is still freed, the panic reaches the caller.
+    /// let bomb = RuntimeTypeBuilder::new("doc.runtime.destructor.Bomb")
+    ///     .destructor(|_| panic!("boom"))
+    ///     .register()
+    ///     .unwrap();
+    /// let obj = bomb.new_object(|_| {}).unwrap();
+    /// assert!(std::panic::catch_unwind(move || drop(obj)).is_err());
+    /// assert_eq!(bomb.allocated_count(), 0);
+    /// ```
+    pub fn destructor(
+        mut self,
+        f: impl Fn(&mut [u8]) + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.destructor = Some(Destructor::Rust(Box::new(f)));
         self
     }
 
@@ -552,26 +619,20 @@ impl RuntimeTypeBuilder {
         .map_err(|_| RuntimeTypeError::SizeTooLarge { size: self.size })?;
         // The parent and the ancestors as raw pointers: a runtime parent (and its runtime
         // ancestors) lives only as long as the child's handle to it, never `'static`.
-        let (parent_info, ancestors, static_base, parent_size, parent_rt) = match self.parent {
+        let (parent_info, ancestors, static_base, parent_rt) = match self.parent {
             ParentSpec::Root => {
                 let root = NonNull::from(AnyObject::type_info());
-                (root, Vec::new(), None, 0, None)
+                (root, Vec::new(), None, None)
             }
             ParentSpec::Static { info, base, .. } => {
                 let ancestors = info.ancestors().iter().map(|a| NonNull::from(*a)).collect();
-                (
-                    NonNull::from(info),
-                    ancestors,
-                    Some(base),
-                    info.size(),
-                    None,
-                )
+                (NonNull::from(info), ancestors, Some(base), None)
             }
             ParentSpec::Runtime(rt) => {
                 let p = rt.info();
                 let ancestors = p.ancestors().iter().map(|a| NonNull::from(*a)).collect();
                 let base = rt.inner().static_base;
-                (NonNull::from(p), ancestors, base, p.size(), Some(rt))
+                (NonNull::from(p), ancestors, base, Some(rt))
             }
         };
         let mut ancestors: Vec<NonNull<TypeInfo>> = ancestors;
@@ -597,8 +658,8 @@ impl RuntimeTypeBuilder {
             owned,
             parent: parent_rt,
             static_base,
-            own_start: parent_size,
-            drop_fn: self.drop_fn,
+            bytes_start: static_base.map_or(0, |b| b.info.size()),
+            destructor: self.destructor,
             cell,
             on_release: self.on_release,
         }));
@@ -690,9 +751,10 @@ struct Inner {
     /// Keeps a runtime parent (and its ancestors) alive.
     parent: Option<RuntimeType>,
     static_base: Option<StaticBase>,
-    /// Where this type's own part of the value starts (the parent's value size).
-    own_start: usize,
-    drop_fn: Option<unsafe extern "C" fn(*mut u8)>,
+    /// Where the runtime bytes start in the value: after the Rust base (its size), or 0.
+    /// `init`, the destructor and the byte views see `value[bytes_start..size]`.
+    bytes_start: usize,
+    destructor: Option<Destructor>,
     /// The layout of a whole instance (header and value).
     cell: Layout,
     /// Run after the type is freed.
@@ -729,15 +791,28 @@ unsafe fn release_inner(rc: *const TypeRc) -> Option<CallbackPanic> {
         Box::from_raw(inner)
     };
     let on_release = inner.on_release.take();
+    let destructor = inner.destructor.take();
     let parent = inner.parent.take();
     // Kept for a panic message; the rest of the type goes now (no user code runs in its
-    // drop: the parent handle was taken out).
-    let key = on_release.as_ref().map(|_| inner.owned.take_key());
+    // drop: the destructor's context and the parent handle were taken out).
+    let key = (on_release.is_some() || matches!(destructor, Some(Destructor::Rust(_))))
+        .then(|| inner.owned.take_key());
     drop(inner);
     let mut panicked = None;
-    if let (Some(f), Some(key)) = (on_release, key) {
-        if let Err(payload) = catch(f) {
-            panicked = Some(CallbackPanic { payload, key });
+    if let Some(key) = key {
+        // The destructor's context first: `on_release` may unload the code it lives in.
+        if let Some(d) = destructor {
+            if let Err(payload) = catch(move || drop(d)) {
+                panicked = Some(CallbackPanic {
+                    payload,
+                    key: key.clone(),
+                });
+            }
+        }
+        if let Some(f) = on_release {
+            if let Err(payload) = catch(f) {
+                panicked = first_panic(panicked, Some(CallbackPanic { payload, key }));
+            }
         }
     }
     // After our callback, so a child's runs before its parent's.
@@ -852,8 +927,11 @@ impl RuntimeType {
         self.info().index()
     }
 
-    /// Live instances (whose memory is still allocated); exact when no instance is being
-    /// created or freed concurrently.
+    /// Live instances whose most-derived type is this one: created and not yet destroyed
+    /// (the strong phase — destructors — has not run), the same meaning as
+    /// [`TypeInfo::live_count`] has for Rust types. Exact when no instance is being created
+    /// or destroyed concurrently. See [`allocated_count`](Self::allocated_count) for the
+    /// instances that still keep the type alive.
     ///
     /// ```
     /// use rcobj::RuntimeTypeBuilder;
@@ -863,12 +941,153 @@ impl RuntimeType {
     /// let weak = rcobj::Obj::downgrade(&obj);
     /// assert_eq!(ty.live_count(), 1);
     /// drop(obj);
-    /// assert_eq!(ty.live_count(), 1); // the value is gone, the memory is kept by `weak`
-    /// drop(weak);
-    /// assert_eq!(ty.live_count(), 0);
+    /// assert_eq!(ty.live_count(), 0); // the value is destroyed…
+    /// assert_eq!(ty.allocated_count(), 1); // …its memory is kept by `weak`
     /// ```
     pub fn live_count(&self) -> usize {
         self.info().live_count()
+    }
+
+    /// Allocated instances whose most-derived type is this one: created and whose memory
+    /// is not yet freed. A destroyed instance stays allocated while a
+    /// [`WeakObj`](crate::WeakObj) to it exists, and each allocated instance keeps the type
+    /// alive (freeing the block needs its layout), so this is what delays the type's
+    /// release after [`unregister`](Self::unregister). At least
+    /// [`live_count`](Self::live_count); exact under the same condition.
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.allocated_count").register().unwrap();
+    /// let obj = ty.new_object(|_| {}).unwrap();
+    /// let weak = rcobj::Obj::downgrade(&obj);
+    /// drop(obj);
+    /// assert_eq!((ty.live_count(), ty.allocated_count()), (0, 1));
+    /// drop(weak);
+    /// assert_eq!((ty.live_count(), ty.allocated_count()), (0, 0));
+    /// ```
+    pub fn allocated_count(&self) -> usize {
+        usize::try_from(counts::allocated_runtime(self.rc())).unwrap_or(0)
+    }
+
+    /// Where the runtime bytes start in an instance's value: after the nearest Rust
+    /// ancestor's value (its size), or 0 for a type with no Rust ancestor. `init`, the
+    /// [`destructor`](RuntimeTypeBuilder::destructor) and [`bytes`](Self::bytes) see the
+    /// value from here on, so their byte `i` is the value's byte `bytes_offset() + i`.
+    ///
+    /// ```
+    /// use rcobj::{Object, RuntimeTypeBuilder};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.bytes_offset.Base")]
+    /// struct Base(u64);
+    ///
+    /// let plain = RuntimeTypeBuilder::new("doc.runtime.bytes_offset.Plain").register().unwrap();
+    /// let ext = RuntimeTypeBuilder::new("doc.runtime.bytes_offset.Ext")
+    ///     .parent::<Base>()
+    ///     .layout(12, 8)
+    ///     .register()
+    ///     .unwrap();
+    /// assert_eq!((plain.bytes_offset(), ext.bytes_offset()), (0, 8));
+    /// ```
+    pub fn bytes_offset(&self) -> usize {
+        self.inner().bytes_start
+    }
+
+    /// Whether the object is an instance of this type or of a descendant, so that it has
+    /// this type's layout. Works through any handle.
+    fn has_layout_of<T: Object>(&self, obj: &Obj<T>) -> bool {
+        registry::info_of(Obj::header(obj)).is_some_and(|real| real.is_a(self.info()))
+    }
+
+    /// The start of `obj`'s runtime bytes, for an instance of this type (or a descendant).
+    fn bytes_ptr<T: Object>(&self, obj: &Obj<T>) -> *mut u8 {
+        // Every descendant has this type's value offset (`register` checks it), and the
+        // Rust base, if any, is the same type for the whole chain below it.
+        let offset = value_offset_for(self.info().align()) + self.inner().bytes_start;
+        // SAFETY: in bounds of the live block (its value is at least this type's size);
+        // derived from the handle's pointer, which covers the whole block.
+        unsafe { Obj::cell(obj).as_ptr().cast::<u8>().add(offset) }
+    }
+
+    /// The object's bytes of this type's layout (the value after the Rust base, if any;
+    /// see [`bytes_offset`](Self::bytes_offset)), if it is an instance of this type or a
+    /// descendant; `None` otherwise. Through any handle (`AnyObj`, or `Obj<P>` of the Rust
+    /// base).
+    ///
+    /// A shared view is sound because nothing writes these bytes while the object is
+    /// shared: `init` runs before the instance exists, [`bytes_mut`](Self::bytes_mut)
+    /// needs the only reference, and the destructor runs after the last strong one. Runtime
+    /// types offer no interior mutation (no cell, atomic or setter through a shared
+    /// handle), and must not gain one without giving this view up. (Foreign code that
+    /// writes an instance's bytes while Rust shares it breaks that contract, as it would
+    /// for a Rust object's fields.)
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, Obj, Object, RuntimeTypeBuilder};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.runtime.bytes.Other")]
+    /// struct Other;
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.bytes").layout(2, 1).register().unwrap();
+    /// let obj = ty.new_object(|b| b.copy_from_slice(&[4, 2])).unwrap();
+    /// let shared = obj.clone();
+    /// assert_eq!(ty.bytes(&obj), Some(&[4u8, 2][..])); // shared or not
+    /// assert_eq!(ty.bytes(&shared), Some(&[4u8, 2][..]));
+    ///
+    /// let other: AnyObj = Obj::new(Other).upcast();
+    /// assert_eq!(ty.bytes(&other), None); // not an instance of `ty`
+    /// ```
+    pub fn bytes<'a, T: Object>(&self, obj: &'a Obj<T>) -> Option<&'a [u8]> {
+        if !self.has_layout_of(obj) {
+            return None;
+        }
+        let inner = self.inner();
+        // SAFETY: an instance of this type (or a descendant) has this type's value size;
+        // the bytes past the Rust base are initialised (zeroed, then written as `u8`s)
+        // and nobody writes them while `obj` is borrowed (see above). The borrow of `obj`
+        // keeps the block alive.
+        Some(unsafe {
+            core::slice::from_raw_parts(self.bytes_ptr(obj), inner.info.size() - inner.bytes_start)
+        })
+    }
+
+    /// [`bytes`](Self::bytes), mutably, if `obj` is the only reference of any kind to the
+    /// object (one strong reference, no weak one — as [`Obj::get_mut`]) and an instance of
+    /// this type or a descendant; `None` otherwise (asking for a shared instance is
+    /// refused).
+    ///
+    /// ```
+    /// use rcobj::{Obj, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.bytes_mut").layout(1, 1).register().unwrap();
+    /// let mut obj = ty.new_object(|_| {}).unwrap();
+    /// ty.bytes_mut(&mut obj).unwrap()[0] = 9;
+    /// assert_eq!(ty.bytes(&obj).unwrap(), [9]);
+    ///
+    /// let weak = Obj::downgrade(&obj);
+    /// assert!(ty.bytes_mut(&mut obj).is_none()); // a weak reference exists
+    /// drop(weak);
+    /// let shared = obj.clone();
+    /// assert!(ty.bytes_mut(&mut obj).is_none()); // shared
+    /// drop(shared);
+    /// assert!(ty.bytes_mut(&mut obj).is_some());
+    /// ```
+    pub fn bytes_mut<'a, T: Object>(&self, obj: &'a mut Obj<T>) -> Option<&'a mut [u8]> {
+        if !self.has_layout_of(obj) || !Obj::is_unique(obj) {
+            return None;
+        }
+        let inner = self.inner();
+        // SAFETY: as for `bytes`, and the only reference (see `Obj::is_unique`): `&mut obj`
+        // excludes every other use for the borrow. No `&mut` to the Rust base is made
+        // either (that would need `&mut obj` too), and the bytes do not overlap it.
+        Some(unsafe {
+            core::slice::from_raw_parts_mut(
+                self.bytes_ptr(obj),
+                inner.info.size() - inner.bytes_start,
+            )
+        })
     }
 
     /// Whether the type is still registered.
@@ -914,22 +1133,33 @@ impl RuntimeType {
         unsafe { counts::unregister_runtime(self.rc_ptr()) }
     }
 
-    /// Creates an instance of a type with no Rust ancestor: the value is zeroed, then
-    /// `init` fills it.
+    /// Creates an instance of a type with no Rust ancestor: the whole value is zeroed, then
+    /// `init` fills it — all of it, the runtime parents' parts included (a constructor sets
+    /// the inherited fields and its own). If `init` panics, nothing is counted, the block
+    /// is freed and the panic propagates to the caller.
     ///
     /// ```
     /// use rcobj::RuntimeTypeBuilder;
     ///
-    /// let ty = RuntimeTypeBuilder::new("doc.runtime.new_object").layout(4, 4).register().unwrap();
-    /// let obj = ty
+    /// let point = RuntimeTypeBuilder::new("doc.runtime.new_object.Point")
+    ///     .layout(8, 4) // x: u32, y: u32
+    ///     .register()
+    ///     .unwrap();
+    /// let point3 = RuntimeTypeBuilder::new("doc.runtime.new_object.Point3")
+    ///     .runtime_parent(&point)
+    ///     .layout(12, 4) // the parent's x, y, then z: u32
+    ///     .register()
+    ///     .unwrap();
+    /// let obj = point3
     ///     .new_object(|bytes| {
-    ///         assert_eq!(bytes, [0, 0, 0, 0]); // zeroed first
-    ///         bytes[0] = 7;
+    ///         assert_eq!(bytes, [0; 12]); // zeroed first, the parent's part included
+    ///         bytes[0..4].copy_from_slice(&1u32.to_ne_bytes()); // x
+    ///         bytes[4..8].copy_from_slice(&2u32.to_ne_bytes()); // y
+    ///         bytes[8..12].copy_from_slice(&3u32.to_ne_bytes()); // z
     ///     })
     ///     .unwrap();
-    /// // SAFETY: the value is the 4 bytes `init` filled in, right after the header.
-    /// let value = unsafe { std::slice::from_raw_parts(rcobj::Obj::as_ptr(&obj).cast::<u8>(), 4) };
-    /// assert_eq!(value, [7, 0, 0, 0]);
+    /// assert_eq!(point.bytes(&obj).unwrap()[4..8], 2u32.to_ne_bytes()); // seen as a `Point`
+    /// assert_eq!(point3.bytes(&obj).unwrap()[8..12], 3u32.to_ne_bytes());
     /// ```
     pub fn new_object(&self, init: impl FnOnce(&mut [u8])) -> Result<AnyObj, RuntimeTypeError> {
         if let Some(base) = self.inner().static_base {
@@ -942,7 +1172,10 @@ impl RuntimeType {
     }
 
     /// Creates an instance of a type whose nearest Rust ancestor is `P`: the value starts
-    /// with `base`; the rest is zeroed, then `init` fills it.
+    /// with `base`; the rest (runtime parents' parts included) is zeroed, then `init` fills
+    /// it. `init` sees the bytes after the base — value byte `size_of::<P>() + i` is its
+    /// `bytes[i]` ([`bytes_offset`](Self::bytes_offset)). If `init` panics, `base` is
+    /// dropped, nothing is counted, the block is freed and the panic propagates.
     ///
     /// ```
     /// use rcobj::{Object, RuntimeTypeBuilder, RuntimeTypeError};
@@ -1036,15 +1269,21 @@ impl RuntimeType {
             value,
             inner,
         };
-        let own_start = inner.own_start.max(base_size);
-        // SAFETY: the value's bytes past the base are initialised (zeroed) and ours.
-        let own = unsafe {
-            core::slice::from_raw_parts_mut(value.add(own_start), inner.info.size() - own_start)
+        debug_assert_eq!(base_size, inner.bytes_start);
+        // SAFETY: the value's bytes past the base (runtime parents' parts and this type's
+        // own) are initialised (zeroed) and ours.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut(
+                value.add(inner.bytes_start),
+                inner.info.size() - inner.bytes_start,
+            )
         };
-        init(own);
+        init(bytes);
         core::mem::forget(guard);
         // SAFETY: our handle keeps the type alive; the instance now holds its reference.
         let merged = unsafe { counts::add_runtime(self.rc_ptr(), 1) };
+        // SAFETY: as above. Beside the instance's reference: its value is live now.
+        unsafe { counts::add_runtime_value(self.rc_ptr(), 1) };
         // SAFETY: a live object with one strong reference; every runtime type is `Send +
         // Sync` by the contract of `drop_fn` and the `Send + Sync` bound on bases.
         let obj = unsafe { Obj::from_raw(block.cast()) };
@@ -1084,22 +1323,52 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
             obj.cast::<u8>()
                 .add(value_offset_for(inner_ref.info.align()))
         };
+        // As for a Rust `Drop` of nested fields: every destructor runs even if one panics;
+        // the first panic is raised once the value is gone (later ones are dropped).
+        let mut panicked: Option<(Payload, &str)> = None;
+        let mut note = |r: Result<(), Payload>, key| {
+            if let Err(p) = r {
+                if panicked.is_none() {
+                    panicked = Some((p, key));
+                }
+            }
+        };
         let mut t = Some(inner_ref);
         let mut base = None;
         while let Some(ty) = t {
-            if let Some(d) = ty.drop_fn {
-                // SAFETY: the contract of `RuntimeTypeBuilder::drop_fn`.
-                unsafe { d(value) };
+            match &ty.destructor {
+                Some(Destructor::C(d)) => {
+                    // SAFETY: the contract of `RuntimeTypeBuilder::drop_fn`.
+                    unsafe { d(value) };
+                }
+                Some(Destructor::Rust(f)) => {
+                    // SAFETY: this instance has `ty`'s layout (it is a `ty` or a
+                    // descendant); the bytes past the base are initialised, and ours: the
+                    // strong phase runs once, after the last strong handle went, and no
+                    // weak handle reaches the value.
+                    let bytes = unsafe {
+                        core::slice::from_raw_parts_mut(
+                            value.add(ty.bytes_start),
+                            ty.info.size() - ty.bytes_start,
+                        )
+                    };
+                    note(catch(|| f(bytes)), ty.info.key());
+                }
+                None => {}
             }
             base = ty.static_base;
             t = ty.parent.as_ref().map(RuntimeType::inner);
         }
         if let Some(b) = base {
             // SAFETY: the value starts with a live base of that type.
-            let r = catch(|| unsafe { (b.drop)(value) });
-            if let Err(p) = r {
-                park_or_abort(p, b.info.key());
-            }
+            note(catch(|| unsafe { (b.drop)(value) }), b.info.key());
+        }
+        // The value is destroyed: count it out (the instance still holds its type, until
+        // the weak phase below).
+        // SAFETY: the instance keeps the type alive.
+        unsafe { counts::add_runtime_value(ptr::addr_of!((*inner).state.rc), -1) };
+        if let Some((p, key)) = panicked {
+            park_or_abort(p, key);
         }
     }
     if flags & DELETER_WEAK != 0 {
