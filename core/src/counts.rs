@@ -910,8 +910,11 @@ pub(crate) unsafe fn add_runtime_value(rc: *const TypeRc, delta: i64) {
         }
     });
     if !counted {
-        // Relaxed: a plain counter, read under the thread-list lock by `live_runtime`.
-        rc.values.fetch_add(delta, Relaxed);
+        // Release: pairs with the Acquire load in `live_runtime`. A reader that sees this
+        // update also sees our earlier slot writes — e.g. the +1 of the instance whose −1
+        // this is, made in our slot before `unregister` (found by loom: with Relaxed a
+        // reader could see the −1 and not the +1, and read one live value too few).
+        rc.values.fetch_add(delta, Ordering::Release);
     }
 }
 
@@ -920,9 +923,10 @@ pub(crate) unsafe fn add_runtime_value(rc: *const TypeRc, delta: i64) {
 /// merges and thread exits.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
     let list = lock_threads();
-    // Relaxed: merges into it happen under the lock we hold; other updates are ordered
-    // with this read by whatever ordered their creation or destruction with it (a join).
-    let mut sum = rc.values.load(Relaxed);
+    // Acquire: pairs with the Release RMW in `add_runtime_value`, so the slots read below
+    // include what the updating thread wrote to its slot before (as the Acquire load of the
+    // word does in `allocated_runtime`). Merges into it happen under the lock we hold.
+    let mut sum = rc.values.load(Ordering::Acquire);
     if rc.slot < THREAD_SLOTS {
         // Relaxed: owner-written slots, read under the lock (see `live`).
         list.for_each(|t| sum += t.values[rc.slot].load(Relaxed));

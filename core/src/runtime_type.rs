@@ -400,8 +400,10 @@ impl RuntimeTypeBuilder {
     ///     .layout(8, 4) // the parent's 4 bytes, then 4 of its own
     ///     .register()
     ///     .unwrap();
-    /// let obj = child.new_object(|own| own.copy_from_slice(&[1, 2, 3, 4])).unwrap();
+    /// // `init` sets the whole value: the parent's part too.
+    /// let obj = child.new_object(|all| all.copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8])).unwrap();
     /// assert!(obj.is_instance_of(base.info()));
+    /// assert_eq!(base.bytes(&obj).unwrap(), [1, 2, 3, 4]);
     /// assert_eq!(child.info().parent().unwrap().key(), base.key());
     /// assert_eq!(child.info().depth(), 2);
     /// ```
