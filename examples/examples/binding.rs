@@ -63,7 +63,7 @@ impl Class {
     }
 
     /// The constructor: one argument per field, inherited ones first.
-    fn new(&self, args: &[f64]) -> Result<AnyObj, String> {
+    fn construct(&self, args: &[f64]) -> Result<AnyObj, String> {
         if args.len() != self.fields.len() {
             return Err(format!(
                 "{}() takes {} arguments, not {}",
@@ -137,13 +137,13 @@ fn main() {
         point.name
     ));
 
-    // Two threads construct objects; thread 1 also sets a field while its object is unique.
+    // Two threads construct objects; each sets a field while its object is still unique.
     let workers: Vec<_> = (0..2)
         .map(|t| {
             let (point, point3) = (point.clone(), point3.clone());
             thread::spawn(move || {
-                let p = point.new(&[t as f64, 1.0]).unwrap();
-                let mut q = point3.new(&[10.0 + t as f64, 20.0, 30.0]).unwrap();
+                let p = point.construct(&[t as f64, 1.0]).unwrap();
+                let mut q = point3.construct(&[10.0 + t as f64, 20.0, 30.0]).unwrap();
                 point3.set(&mut q, "z", 31.0 + t as f64).unwrap();
                 drop(p); // destroyed here, on the worker
                 q // sent to the main thread
@@ -167,12 +167,15 @@ fn main() {
             point.get(q, "x").unwrap()
         ));
     }
-    let p = point.new(&[5.0, 6.0]).unwrap();
+    let p = point.construct(&[5.0, 6.0]).unwrap();
     say(format!(
         "a Point read as a Point3: {}",
         point3.get(&p, "x").unwrap_err()
     ));
-    say(format!("Point(1.0): {}", point.new(&[1.0]).unwrap_err()));
+    say(format!(
+        "Point(1.0): {}",
+        point.construct(&[1.0]).unwrap_err()
+    ));
     let alias = objects[0].clone();
     say(format!(
         "set while shared: {}",
