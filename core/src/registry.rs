@@ -305,19 +305,23 @@ fn static_layout() -> Result<StaticLayout, String> {
         }
     }
 
-    infos.sort_by(|a, b| a.key().cmp(b.key()).then(a.rust_name().cmp(b.rust_name())));
+    infos.sort_by(|a, b| {
+        a.current_key()
+            .cmp(b.current_key())
+            .then(a.rust_name().cmp(b.rust_name()))
+    });
     let mut layout = StaticLayout {
         types: Vec::new(),
         #[cfg(feature = "tvm-ffi")]
         slots: Vec::new(),
         clashes: Vec::new(),
     };
-    for group in infos.chunk_by(|a, b| a.key() == b.key()) {
-        if group.len() == 1 && group[0].key() != AnyObject::KEY {
+    for group in infos.chunk_by(|a, b| a.current_key() == b.current_key()) {
+        if group.len() == 1 && group[0].current_key() != AnyObject::KEY {
             layout.types.push(group[0]);
         } else {
             let mut members = group.to_vec();
-            if group[0].key() == AnyObject::KEY {
+            if group[0].current_key() == AnyObject::KEY {
                 members.insert(0, AnyObject::type_info());
             }
             layout.clashes.push(members);
@@ -391,11 +395,14 @@ fn assign_static_indices(layout: &StaticLayout) {
 fn tables_of(layout: &StaticLayout) -> Tables {
     let mut by_key = BTreeMap::new();
     for info in &layout.types {
-        by_key.insert(Key::of(info.key()), Entry::Type(NonNull::from(*info)));
+        by_key.insert(
+            Key::of(info.current_key()),
+            Entry::Type(NonNull::from(*info)),
+        );
     }
     for members in &layout.clashes {
         // Every member has the key (the root too, in a clash over its key).
-        let key = members[0].key();
+        let key = members[0].current_key();
         by_key.insert(Key::of(key), Entry::Clash(members.clone()));
     }
     Tables {
@@ -419,7 +426,7 @@ fn publish(tables: &mut Tables, slot: usize, info: NonNull<TypeInfo>) -> i32 {
     info_ref.index.store(index, Ordering::Release);
     tables
         .by_key
-        .insert(Key::of(info_ref.key()), Entry::Type(info));
+        .insert(Key::of(info_ref.current_key()), Entry::Type(info));
     index
 }
 
@@ -434,7 +441,7 @@ fn register_late(tables: &mut Tables, info: &'static TypeInfo) -> Result<i32, St
         return Ok(index);
     }
     loop {
-        let key = info.key();
+        let key = info.current_key();
         let taken_by = match tables.by_key.get(key) {
             None if key != AnyObject::KEY => break,
             None => vec![AnyObject::type_info().rust_name().to_owned()],
@@ -537,7 +544,7 @@ pub(crate) unsafe fn register_runtime(
 ) -> Result<(), RegisterError> {
     write_tables(|tables| {
         // SAFETY: alive, per the caller.
-        let key = unsafe { info.as_ref() }.key();
+        let key = unsafe { info.as_ref() }.current_key();
         if key == AnyObject::KEY {
             return Err(RegisterError::Duplicate(
                 AnyObject::type_info().rust_name().to_owned(),
@@ -569,9 +576,9 @@ pub(crate) unsafe fn register_runtime(
 /// Removes a runtime type from the key table (it stays reachable by index for its live
 /// instances until it is released). Returns whether it was registered.
 pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
-    write_tables(|tables| match tables.by_key.get(info.key()) {
+    write_tables(|tables| match tables.by_key.get(info.current_key()) {
         Some(Entry::Type(t)) if ptr::eq(t.as_ptr(), info) => {
-            tables.by_key.remove(info.key());
+            tables.by_key.remove(info.current_key());
             true
         }
         _ => false,
@@ -598,6 +605,57 @@ pub(crate) fn release_runtime(info: &TypeInfo) {
 }
 
 impl TypeInfo {
+    /// The type key, unique in the program (e.g. `"demo.Shape"`).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.key.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.key.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
+    /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
+    /// ```
+    ///
+    /// The key is `&'static` for every type: a derived type's is a string literal, and a
+    /// runtime type's is interned when the type is registered (kept for the rest of the
+    /// program, once per distinct key, so registering and releasing types under the same
+    /// keys again and again allocates nothing more). So it outlives the descriptor:
+    ///
+    /// ```
+    /// use rcobj::{registry, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
+    /// let key: Option<&'static str> =
+    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
+    /// ty.unregister();
+    /// drop(ty); // the type is released...
+    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
+    /// ```
+    #[inline]
+    pub fn key(&self) -> &'static str {
+        let Some(site) = self.site_key() else {
+            return self.declared_key();
+        };
+        // A default key: the registry decides, when it is built, whether it collides with
+        // another definition's and then switches it to the site key. Build it first, so
+        // that a key read before the registry's first use is the key for good.
+        ensure_static();
+        // Relaxed: the flag was set under the registry lock before `ensure_static`
+        // returned here (its `Once` orders the two), and never changes afterwards.
+        if self.uses_site_key.load(Ordering::Relaxed) {
+            site
+        } else {
+            self.declared_key()
+        }
+    }
+
     /// The type's index: [`AnyObject`] is 64, derived types
     /// [`FIRST_DYNAMIC_INDEX`](crate::FIRST_DYNAMIC_INDEX) and up.
     ///
@@ -658,9 +716,11 @@ impl TypeInfo {
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
     ///
-    /// An instance of a Rust type is counted until its value is dropped; an instance of a
-    /// runtime-defined type until its memory is freed (a [`WeakObj`](crate::WeakObj) keeps
-    /// it counted), since freeing needs the type.
+    /// An instance is counted from its creation until its value is dropped (its strong
+    /// phase), for Rust and runtime-defined types alike: a [`WeakObj`](crate::WeakObj)
+    /// keeps the memory, not the count. (A runtime type's instances keep the type alive
+    /// until their memory is freed: see
+    /// [`RuntimeType::allocated_count`](crate::RuntimeType::allocated_count).)
     ///
     /// ```
     /// use rcobj::{Obj, Object};
@@ -947,7 +1007,8 @@ pub fn by_index(index: i32) -> Option<TypeRef> {
         let info = unsafe { p.as_ref() };
         // A runtime type that was unregistered may still be in the index table (for its
         // live instances); it is handed out only while registered, like `by_key`.
-        let registered = matches!(t.by_key.get(info.key()), Some(Entry::Type(r)) if *r == p);
+        let registered =
+            matches!(t.by_key.get(info.current_key()), Some(Entry::Type(r)) if *r == p);
         // SAFETY: registered, under the lock (see `by_key`).
         registered.then(|| unsafe { TypeRef::new_counted(info) })
     });

@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::behaviour::Behaviour;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32};
 
 use crate::counts::TypeRc;
 
@@ -267,10 +267,29 @@ impl TypeInfo {
         unsafe { self.rc.as_ref() }
     }
 
+    /// The key as it stands, without building the registry first (for the registry itself,
+    /// which builds under its own `Once` and lock): the site key once the registry switched
+    /// to it, else the declared key.
+    #[inline]
+    pub(crate) fn current_key(&self) -> &'static str {
+        // Relaxed: the flag is set under the registry lock, and the registry reads it under
+        // that lock.
+        match self.site_key {
+            Some(site)
+                if self
+                    .uses_site_key
+                    .load(core::sync::atomic::Ordering::Relaxed) =>
+            {
+                site
+            }
+            _ => self.key,
+        }
+    }
+
     /// The key as declared (the `#[object(key)]` or the Rust path), before the registry
     /// switched it to the site key; for grouping colliding default keys.
     #[inline]
-    pub(crate) fn declared_key(&self) -> &str {
+    pub(crate) fn declared_key(&self) -> &'static str {
         self.key
     }
 
@@ -289,50 +308,6 @@ impl TypeInfo {
             align: 1,
             rc: core::ptr::null(),
             behaviour: Behaviour::ROOT,
-        }
-    }
-
-    /// The type key, unique in the program (e.g. `"demo.Shape"`).
-    ///
-    /// ```
-    /// use rcobj::{AnyObject, Object};
-    ///
-    /// #[derive(Object)]
-    /// #[object(key = "doc.type_info.key.Shape")]
-    /// struct Shape { name: String }
-    ///
-    /// #[derive(Object)]
-    /// #[repr(C)]
-    /// #[object(key = "doc.type_info.key.Circle")]
-    /// struct Circle { #[parent] shape: Shape, radius: f64 }
-    ///
-    /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
-    /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
-    /// ```
-    ///
-    /// The key is `&'static` for every type: a derived type's is a string literal, and a
-    /// runtime type's is interned when the type is registered (kept for the rest of the
-    /// program, once per distinct key, so registering and releasing types under the same
-    /// keys again and again allocates nothing more). So it outlives the descriptor:
-    ///
-    /// ```
-    /// use rcobj::{registry, RuntimeTypeBuilder};
-    ///
-    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
-    /// let key: Option<&'static str> =
-    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
-    /// ty.unregister();
-    /// drop(ty); // the type is released...
-    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
-    /// ```
-    #[inline]
-    pub fn key(&self) -> &'static str {
-        // Relaxed: the flag is set before the descriptor is published (registry lock, then
-        // the Release store of its index), and every reader of a key that matters for
-        // identity reached the descriptor through the registry.
-        match self.site_key {
-            Some(site) if self.uses_site_key.load(Ordering::Relaxed) => site,
-            _ => self.key,
         }
     }
 
