@@ -405,7 +405,8 @@ pub struct TypeEntry {
 }
 
 /// libtvm_ffi's own record of the type `key`, if its table has it: the other half of the
-/// "both tables agree" promise, for checking it.
+/// "both tables agree" promise, for checking it. Builds the registry first, so every linked
+/// type is there.
 ///
 /// ```
 /// use rcobj::{registry, tvm_ffi, Object};
@@ -422,6 +423,8 @@ pub struct TypeEntry {
 /// assert!(tvm_ffi::type_entry("doc.no.such.Type").is_none());
 /// ```
 pub fn type_entry(key: &str) -> Option<TypeEntry> {
+    // Every linked type is in tvm-ffi's table once the registry is built.
+    let _ = crate::registry::by_key("");
     let _lock = lock();
     let index = query_index(key)?;
     // SAFETY: in the table (just found by key).
