@@ -345,6 +345,7 @@ mod counts;
 mod deleter;
 mod header;
 mod obj;
+pub mod reflect;
 pub mod registry;
 mod runtime_type;
 #[cfg(feature = "serde")]
@@ -430,6 +431,7 @@ pub mod __private {
     pub use crate::cell::value_offset;
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
+    pub use crate::reflect::probe::{field_value, NotReflect, ReflectProbe};
     pub use crate::registry::Registration;
     pub use crate::type_info::{__ancestors as ancestors, S, Z};
     pub use crate::TypeInfo;

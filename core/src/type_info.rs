@@ -75,6 +75,8 @@ pub struct TypeInfo {
     is_final: bool,
     size: usize,
     align: usize,
+    /// The reflected own fields, in declaration order (see `reflect::field`).
+    pub(crate) fields: &'static [crate::reflect::FieldInfo],
     /// The reference state of a runtime-defined type (`counts::TypeRc`); null for a static
     /// type. For a runtime type the `'static` references above really live as long as the
     /// type, which is why no accessor hands them out as `'static`.
@@ -88,7 +90,8 @@ unsafe impl Send for TypeInfo {}
 
 impl TypeInfo {
     /// Builds a descriptor. Used by the derive; `ancestors` lists the root first and
-    /// excludes the type itself, so its length is `depth`.
+    /// excludes the type itself, so its length is `depth`; `fields` are the type's own
+    /// reflected fields.
     ///
     /// # Safety
     ///
@@ -106,6 +109,7 @@ impl TypeInfo {
         is_final: bool,
         size: usize,
         align: usize,
+        fields: &'static [crate::reflect::FieldInfo],
     ) -> TypeInfo {
         assert!(
             ancestors.len() == depth,
@@ -123,6 +127,7 @@ impl TypeInfo {
             is_final,
             size,
             align,
+            fields,
             rc: core::ptr::null(),
         }
     }
@@ -152,6 +157,7 @@ impl TypeInfo {
             is_final,
             size,
             align,
+            fields: &[],
             rc,
         }
     }
@@ -169,6 +175,7 @@ impl TypeInfo {
             is_final: false,
             size: 0,
             align: 1,
+            fields: &[],
             rc: core::ptr::null(),
         }
     }

@@ -8,6 +8,7 @@
 
 mod attr;
 mod expand;
+mod reflect;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -1,0 +1,401 @@
+//! [`structural_eq`] and [`structural_hash`]: equality and hashing of object graphs by
+//! their reflected fields, consistent with each other.
+//!
+//! # What is compared
+//!
+//! Both functions work on one canonical form of the graph below an object: the tree that a
+//! depth-first walk over the reflected fields unfolds, where a reference to an object that
+//! is *on the current path* (an ancestor in the walk: a cycle) becomes a back-reference "so
+//! many levels up". Two objects are structurally equal exactly when their canonical trees
+//! are equal, and the hash is a hash of the canonical tree, so `structural_eq(a, b)`
+//! implies `structural_hash(a) == structural_hash(b)`.
+//!
+//! * Objects: the same real type (by descriptor), then every reflected field in
+//!   [`all_fields`](crate::TypeInfo::all_fields) order. Sharing is not significant: a DAG
+//!   equals the tree it unfolds to (tvm-ffi's default, "tree node"), and each shared node is
+//!   compared or hashed once per pair (memoized), not once per path. An object whose real
+//!   type is the root [`AnyObject`](crate::AnyObject) (a foreign object) is compared by
+//!   identity.
+//! * Strong references on the current path (a strong cycle) compare by how many levels up
+//!   they point.
+//! * Weak references: by how many levels up, when the target is on the current path (a
+//!   parent link); otherwise by identity (the same object, or both empty).
+//! * Opaque values (fields whose type does not implement
+//!   [`Reflect`](super::Reflect)): by identity — equal only within one object, so two
+//!   distinct objects with an opaque field are never equal. Leave such a field out with
+//!   `#[object(skip)]`, or implement `Reflect` for its type.
+//! * Floats: equal when `==`, or both NaN (so `0.0` equals `-0.0`).
+//! * Values of different kinds (`Int` and `UInt`, `None` and an object) are different.
+//!
+//! Both recurse along the graph's depth. The hash is deterministic (no random seed) but is
+//! not stable across versions of rcobj; identities (weak references out of the graph,
+//! foreign objects) hash by address.
+
+use ::alloc::collections::{BTreeMap, BTreeSet};
+use ::alloc::vec::Vec;
+use core::ptr;
+
+use super::any::AsAnyObj;
+use super::field::Instance;
+use super::value::{ReflectSeq, Value};
+use super::visit::{addr, is_shared};
+use crate::obj::{AnyObj, Obj};
+use crate::type_info::AnyObject;
+use crate::weak::WeakObj;
+
+/// "No back-reference": the smallest path depth a subtree's back-references reach.
+const NO_REF: usize = usize::MAX;
+
+/// The position of `target` on `path`, searched from the top (a parent link is found at
+/// once).
+#[inline]
+fn on_path(path: &[usize], target: usize) -> Option<usize> {
+    path.iter().rposition(|&p| p == target)
+}
+
+/// Whether two objects are structurally equal: the same real type and equal reflected
+/// fields, recursively. See the [module docs](self) for the exact rules (sharing, cycles,
+/// weak references, opaque fields, floats).
+///
+/// ```
+/// use rcobj::reflect::{structural_eq, structural_hash};
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.reflect.structural_eq.Expr")]
+/// struct Expr { op: &'static str, args: Vec<Obj<Expr>> }
+///
+/// fn leaf(op: &'static str) -> Obj<Expr> { Obj::new(Expr { op, args: vec![] }) }
+/// let a = Obj::new(Expr { op: "+", args: vec![leaf("x"), leaf("y")] });
+/// let b = Obj::new(Expr { op: "+", args: vec![leaf("x"), leaf("y")] }); // built apart
+/// let c = Obj::new(Expr { op: "+", args: vec![leaf("y"), leaf("x")] });
+/// assert!(structural_eq(&a, &b));
+/// assert_eq!(structural_hash(&a), structural_hash(&b));
+/// assert!(!structural_eq(&a, &c));
+/// ```
+pub fn structural_eq<A, B>(a: &A, b: &B) -> bool
+where
+    A: AsAnyObj + ?Sized,
+    B: AsAnyObj + ?Sized,
+{
+    let mut cx = EqCx {
+        lhs: Vec::new(),
+        rhs: Vec::new(),
+        memo: BTreeSet::new(),
+    };
+    cx.objects(a.as_any_obj(), b.as_any_obj()).0
+}
+
+/// The state of one comparison: both current paths, and the pairs of shared objects
+/// already found equal.
+struct EqCx {
+    lhs: Vec<usize>,
+    rhs: Vec<usize>,
+    memo: BTreeSet<(usize, usize)>,
+}
+
+impl EqCx {
+    /// Compares two objects reached by strong references; returns the result and the
+    /// smallest path depth a back-reference below reached.
+    fn objects(&mut self, a: &AnyObj, b: &AnyObj) -> (bool, usize) {
+        let (sa, sb) = (is_shared(a), is_shared(b));
+        let (ka, kb) = (addr(a), addr(b));
+        // Only a shared object can be on the path (see `is_shared`).
+        let pa = if sa { on_path(&self.lhs, ka) } else { None };
+        let pb = if sb { on_path(&self.rhs, kb) } else { None };
+        match (pa, pb) {
+            (Some(i), Some(j)) => return (i == j, i),
+            (None, None) => {}
+            _ => return (false, NO_REF),
+        }
+        // A pair can come up twice only if both objects are shared.
+        let memoize = sa && sb;
+        if memoize && self.memo.contains(&(ka, kb)) {
+            return (true, NO_REF);
+        }
+        let depth = self.lhs.len();
+        let (eq, reach) = self.fields(a, b);
+        // Memoize only a result that does not depend on the path above: no back-reference
+        // below reached above this pair.
+        if eq && memoize && reach >= depth {
+            self.memo.insert((ka, kb));
+        }
+        (eq, reach)
+    }
+
+    /// Compares the real types and the fields of two objects.
+    fn fields(&mut self, a: &AnyObj, b: &AnyObj) -> (bool, usize) {
+        let (ia, ib) = (Instance::new(a), Instance::new(b));
+        let info = ia.type_info();
+        if !ptr::eq(info, ib.type_info()) {
+            return (false, NO_REF);
+        }
+        let same = Obj::ptr_eq(a, b);
+        if info.depth() == 0 {
+            // A foreign object: nothing to see into.
+            return (same, NO_REF);
+        }
+        self.lhs.push(addr(a));
+        self.rhs.push(addr(b));
+        let mut reach = NO_REF;
+        let mut eq = true;
+        for field in info.all_fields() {
+            // SAFETY: the fields of the real type, which both objects have.
+            let (va, vb) = unsafe { (field.read(ia), field.read(ib)) };
+            let (e, r) = self.values(va, vb, same);
+            reach = reach.min(r);
+            if !e {
+                eq = false;
+                break;
+            }
+        }
+        self.lhs.pop();
+        self.rhs.pop();
+        (eq, reach)
+    }
+
+    /// Compares two field values; `same` says whether they belong to one object.
+    fn values(&mut self, a: Value<'_>, b: Value<'_>, same: bool) -> (bool, usize) {
+        let eq = match (a, b) {
+            (Value::Object(x), Value::Object(y)) => return self.objects(x, y),
+            (Value::Weak(x), Value::Weak(y)) => return self.weaks(x, y),
+            (Value::Seq(x), Value::Seq(y)) => return self.seqs(x, y, same),
+            (Value::None, Value::None) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::UInt(x), Value::UInt(y)) => x == y,
+            (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+            (Value::Char(x), Value::Char(y)) => x == y,
+            (Value::Str(x), Value::Str(y)) => x == y,
+            (Value::Bytes(x), Value::Bytes(y)) => x == y,
+            (Value::Opaque(_), Value::Opaque(_)) => same,
+            _ => false,
+        };
+        (eq, NO_REF)
+    }
+
+    fn weaks(&mut self, a: &WeakObj<AnyObject>, b: &WeakObj<AnyObject>) -> (bool, usize) {
+        let (ka, kb) = (a.addr(), b.addr());
+        match (on_path(&self.lhs, ka), on_path(&self.rhs, kb)) {
+            (Some(i), Some(j)) => (i == j, i),
+            (None, None) => (ka == kb, NO_REF),
+            _ => (false, NO_REF),
+        }
+    }
+
+    fn seqs(&mut self, a: &dyn ReflectSeq, b: &dyn ReflectSeq, same: bool) -> (bool, usize) {
+        if a.len() != b.len() {
+            return (false, NO_REF);
+        }
+        let mut reach = NO_REF;
+        for (x, y) in a.iter().zip(b.iter()) {
+            let (e, r) = self.values(x, y, same);
+            reach = reach.min(r);
+            if !e {
+                return (false, reach);
+            }
+        }
+        (true, reach)
+    }
+}
+
+/// A hash of an object's canonical tree (see the [module docs](self)): objects that are
+/// [`structural_eq`] hash the same. 64 bits, deterministic within a build of rcobj.
+///
+/// ```
+/// use rcobj::reflect::structural_hash;
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.reflect.structural_hash.Pair")]
+/// struct Pair(i64, i64);
+///
+/// assert_eq!(structural_hash(&Obj::new(Pair(1, 2))), structural_hash(&Obj::new(Pair(1, 2))));
+/// assert_ne!(structural_hash(&Obj::new(Pair(1, 2))), structural_hash(&Obj::new(Pair(2, 1))));
+/// ```
+pub fn structural_hash<A: AsAnyObj + ?Sized>(obj: &A) -> u64 {
+    let mut cx = HashCx {
+        path: Vec::new(),
+        memo: BTreeMap::new(),
+    };
+    cx.object(obj.as_any_obj()).0
+}
+
+/// Tags that keep values of different kinds apart in the hash.
+mod tag {
+    pub const NONE: u64 = 1;
+    pub const BOOL: u64 = 2;
+    pub const INT: u64 = 3;
+    pub const UINT: u64 = 4;
+    pub const FLOAT: u64 = 5;
+    pub const CHAR: u64 = 6;
+    pub const STR: u64 = 7;
+    pub const BYTES: u64 = 8;
+    pub const OBJECT_BACK: u64 = 9;
+    pub const WEAK_BACK: u64 = 10;
+    pub const WEAK: u64 = 11;
+    pub const SEQ: u64 = 12;
+    pub const OPAQUE: u64 = 13;
+    pub const FOREIGN: u64 = 14;
+}
+
+/// A fast 64-bit hash state: FxHash's multiply-rotate step per word, a murmur3 finaliser
+/// at the end of each object (so an object's hash is well mixed where its parent adds it).
+#[derive(Clone, Copy)]
+struct Mix(u64);
+
+impl Mix {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Mix::K);
+    }
+
+    #[inline]
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.add(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn finish(self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// The state of one hash: the current path and the hashes of shared objects whose
+/// canonical tree does not depend on the path above them.
+struct HashCx {
+    path: Vec<usize>,
+    memo: BTreeMap<usize, u64>,
+}
+
+impl HashCx {
+    /// Hashes an object reached by a strong reference (not on the path); returns its hash
+    /// and the smallest path depth a back-reference below reached.
+    fn object(&mut self, obj: &AnyObj) -> (u64, usize) {
+        let shared = is_shared(obj);
+        let key = addr(obj);
+        if shared {
+            if let Some(&h) = self.memo.get(&key) {
+                return (h, NO_REF);
+            }
+        }
+        let inst = Instance::new(obj);
+        let info = inst.type_info();
+        let mut h = Mix(0);
+        h.bytes(info.key().as_bytes());
+        if info.depth() == 0 {
+            h.add(tag::FOREIGN);
+            h.add(key as u64);
+            return (h.finish(), NO_REF);
+        }
+        let depth = self.path.len();
+        self.path.push(key);
+        let mut reach = NO_REF;
+        for field in info.all_fields() {
+            // SAFETY: the fields of the object's real type.
+            let r = self.value(&mut h, unsafe { field.read(inst) });
+            reach = reach.min(r);
+        }
+        self.path.pop();
+        let h = h.finish();
+        if shared && reach >= depth {
+            self.memo.insert(key, h);
+        }
+        (h, reach)
+    }
+
+    /// Adds a field value to `h`; returns the smallest path depth a back-reference reached.
+    fn value(&mut self, h: &mut Mix, value: Value<'_>) -> usize {
+        match value {
+            Value::None => h.add(tag::NONE),
+            Value::Bool(b) => {
+                h.add(tag::BOOL);
+                h.add(u64::from(b));
+            }
+            Value::Int(i) => {
+                h.add(tag::INT);
+                h.add(i as u64);
+            }
+            Value::UInt(u) => {
+                h.add(tag::UINT);
+                h.add(u);
+            }
+            Value::Float(x) => {
+                h.add(tag::FLOAT);
+                // One hash for the values `==` (and NaN) calls equal.
+                let x = if x == 0.0 {
+                    0.0
+                } else if x.is_nan() {
+                    f64::NAN
+                } else {
+                    x
+                };
+                h.add(x.to_bits());
+            }
+            Value::Char(c) => {
+                h.add(tag::CHAR);
+                h.add(u64::from(c));
+            }
+            Value::Str(s) => {
+                h.add(tag::STR);
+                h.bytes(s.as_bytes());
+            }
+            Value::Bytes(b) => {
+                h.add(tag::BYTES);
+                h.bytes(b);
+            }
+            Value::Object(o) => {
+                if is_shared(o) {
+                    if let Some(i) = on_path(&self.path, addr(o)) {
+                        h.add(tag::OBJECT_BACK);
+                        h.add((self.path.len() - i) as u64);
+                        return i;
+                    }
+                }
+                let (oh, r) = self.object(o);
+                h.add(oh);
+                return r;
+            }
+            Value::Weak(w) => {
+                let key = w.addr();
+                if let Some(i) = on_path(&self.path, key) {
+                    h.add(tag::WEAK_BACK);
+                    h.add((self.path.len() - i) as u64);
+                    return i;
+                }
+                h.add(tag::WEAK);
+                h.add(key as u64);
+            }
+            Value::Seq(seq) => {
+                h.add(tag::SEQ);
+                h.add(seq.len() as u64);
+                let mut reach = NO_REF;
+                for item in seq.iter() {
+                    reach = reach.min(self.value(h, item));
+                }
+                return reach;
+            }
+            Value::Opaque(_) => h.add(tag::OPAQUE),
+        }
+        NO_REF
+    }
+}
