@@ -18,8 +18,12 @@
 //!   identity.
 //! * Strong references on the current path (a strong cycle) compare by how many levels up
 //!   they point.
-//! * Weak references: by how many levels up, when the target is on the current path (a
-//!   parent link); otherwise by identity (the same object, or both empty).
+//! * Weak references are not followed. One whose target is part of the graph (reachable
+//!   from the compared object through strong fields — a parent link, a link to a sibling)
+//!   compares by where the target first occurs in it: the fields (and positions in
+//!   sequences) that lead from the root to the target's first occurrence in preorder. Any
+//!   other weak reference compares by identity: the same object, or both empty. The hash
+//!   sees only whether a weak reference is empty, dangling or alive.
 //! * Opaque values (fields whose type does not implement
 //!   [`Reflect`](super::Reflect)): by identity — equal only within one object, so two
 //!   distinct objects with an opaque field are never equal. Leave such a field out with
@@ -28,8 +32,7 @@
 //! * Values of different kinds (`Int` and `UInt`, `None` and an object) are different.
 //!
 //! Both recurse along the graph's depth. The hash is deterministic (no random seed) but is
-//! not stable across versions of rcobj; identities (weak references out of the graph,
-//! foreign objects) hash by address.
+//! not stable across versions of rcobj; foreign objects hash by address.
 
 use ::alloc::collections::{BTreeMap, BTreeSet};
 use ::alloc::vec::Vec;
@@ -78,20 +81,85 @@ where
     A: AsAnyObj + ?Sized,
     B: AsAnyObj + ?Sized,
 {
+    let (a, b) = (a.as_any_obj(), b.as_any_obj());
     let mut cx = EqCx {
         lhs: Vec::new(),
         rhs: Vec::new(),
         memo: BTreeSet::new(),
+        weak: Vec::new(),
     };
-    cx.objects(a.as_any_obj(), b.as_any_obj()).0
+    if !cx.objects(a, b).0 {
+        return false;
+    }
+    if cx.weak.is_empty() {
+        return true;
+    }
+    // Weak references to live objects: by position in the graph, or by identity.
+    let (pa, pb) = (Positions::of(a), Positions::of(b));
+    cx.weak.iter().all(
+        |&(x, y)| match (pa.0.contains_key(&x), pb.0.contains_key(&y)) {
+            (true, true) => Positions::same(&pa, x, &pb, y),
+            (false, false) => x == y,
+            _ => false,
+        },
+    )
 }
 
-/// The state of one comparison: both current paths, and the pairs of shared objects
-/// already found equal.
+/// The state of one comparison: both current paths, the pairs of shared objects already
+/// found equal, and the pairs of live weak targets whose positions must agree.
 struct EqCx {
     lhs: Vec<usize>,
     rhs: Vec<usize>,
     memo: BTreeSet<(usize, usize)>,
+    weak: Vec<(usize, usize)>,
+}
+
+/// Where each object of a graph first occurs in preorder: the object it was reached from
+/// (`usize::MAX` for the root), the field's position in `all_fields`, and the object's
+/// position among those the field holds.
+struct Positions(BTreeMap<usize, (usize, usize, usize)>);
+
+impl Positions {
+    fn of(root: &AnyObj) -> Positions {
+        let mut first = BTreeMap::new();
+        let mut stack: Vec<(&AnyObj, (usize, usize, usize))> =
+            Vec::from([(root, (usize::MAX, 0, 0))]);
+        let mut children: Vec<(&AnyObj, (usize, usize, usize))> = Vec::new();
+        while let Some((node, from)) = stack.pop() {
+            let key = addr(node);
+            if first.contains_key(&key) {
+                continue;
+            }
+            first.insert(key, from);
+            let inst = Instance::new(node);
+            for (i, field) in inst.type_info().all_fields().enumerate() {
+                let mut n = 0;
+                // SAFETY: the fields of the object's real type.
+                super::visit::objects_in(unsafe { field.read(inst) }, &mut |o| {
+                    children.push((o, (key, i, n)));
+                    n += 1;
+                });
+            }
+            stack.extend(children.drain(..).rev());
+        }
+        Positions(first)
+    }
+
+    /// Whether `x` in `a` and `y` in `b` (both present) first occur at the same position.
+    fn same(a: &Positions, mut x: usize, b: &Positions, mut y: usize) -> bool {
+        loop {
+            let (Some(&(px, fx, nx)), Some(&(py, fy, ny))) = (a.0.get(&x), b.0.get(&y)) else {
+                return false;
+            };
+            if (fx, nx) != (fy, ny) || (px == usize::MAX) != (py == usize::MAX) {
+                return false;
+            }
+            if px == usize::MAX {
+                return true;
+            }
+            (x, y) = (px, py);
+        }
+    }
 }
 
 impl EqCx {
@@ -176,11 +244,12 @@ impl EqCx {
 
     fn weaks(&mut self, a: &WeakObj<AnyObject>, b: &WeakObj<AnyObject>) -> (bool, usize) {
         let (ka, kb) = (a.addr(), b.addr());
-        match (on_path(&self.lhs, ka), on_path(&self.rhs, kb)) {
-            (Some(i), Some(j)) => (i == j, i),
-            (None, None) => (ka == kb, NO_REF),
-            _ => (false, NO_REF),
+        if a.strong_count() == 0 || b.strong_count() == 0 {
+            // Empty or dangling: not part of any graph, so by identity.
+            return (ka == kb, NO_REF);
         }
+        self.weak.push((ka, kb));
+        (true, NO_REF)
     }
 
     fn seqs(&mut self, a: &dyn ReflectSeq, b: &dyn ReflectSeq, same: bool) -> (bool, usize) {
@@ -232,8 +301,7 @@ mod tag {
     pub const STR: u64 = 7;
     pub const BYTES: u64 = 8;
     pub const OBJECT_BACK: u64 = 9;
-    pub const WEAK_BACK: u64 = 10;
-    pub const WEAK: u64 = 11;
+    pub const WEAK: u64 = 10;
     pub const SEQ: u64 = 12;
     pub const OPAQUE: u64 = 13;
     pub const FOREIGN: u64 = 14;
@@ -376,14 +444,16 @@ impl HashCx {
                 return r;
             }
             Value::Weak(w) => {
-                let key = w.addr();
-                if let Some(i) = on_path(&self.path, key) {
-                    h.add(tag::WEAK_BACK);
-                    h.add((self.path.len() - i) as u64);
-                    return i;
-                }
+                // Whether it is empty, dangling or alive: all that weak references equal
+                // by position or identity are sure to share.
                 h.add(tag::WEAK);
-                h.add(key as u64);
+                h.add(if w.addr() == usize::MAX {
+                    0
+                } else if w.strong_count() == 0 {
+                    1
+                } else {
+                    2
+                });
             }
             Value::Seq(seq) => {
                 h.add(tag::SEQ);
