@@ -153,6 +153,43 @@ pub enum RuntimeTypeError {
         /// The key of the type passed.
         given: String,
     },
+    /// A declared field (see [`RuntimeTypeBuilder::field`]) has an empty name.
+    EmptyFieldName,
+    /// Two declared fields have one name.
+    DuplicateFieldName {
+        /// The name.
+        name: String,
+    },
+    /// A declared field does not lie in the type's own part of the value (after the
+    /// parent's part, before the end).
+    FieldOutsideValue {
+        /// The field.
+        name: String,
+        /// Its offset from the object header.
+        offset: usize,
+        /// Its size.
+        size: usize,
+        /// Where the type's own part starts, from the object header.
+        start: usize,
+        /// Where the value ends, from the object header.
+        end: usize,
+    },
+    /// A declared field's offset is not a multiple of its kind's alignment.
+    FieldMisaligned {
+        /// The field.
+        name: String,
+        /// Its offset from the object header.
+        offset: usize,
+        /// The alignment its kind needs.
+        align: usize,
+    },
+    /// Two declared fields overlap.
+    FieldsOverlap {
+        /// The field that starts first.
+        first: String,
+        /// The field that starts inside it.
+        second: String,
+    },
 }
 
 impl fmt::Display for RuntimeTypeError {
@@ -210,6 +247,32 @@ impl fmt::Display for RuntimeTypeError {
                 "the base value must be a `{expected}` (the type's nearest Rust ancestor), \
                  not a `{given}`"
             ),
+            Self::EmptyFieldName => write!(f, "a declared field has an empty name"),
+            Self::DuplicateFieldName { name } => {
+                write!(f, "two declared fields are named `{name}`")
+            }
+            Self::FieldOutsideValue {
+                name,
+                offset,
+                size,
+                start,
+                end,
+            } => write!(
+                f,
+                "the field `{name}` (offset {offset}, size {size}) does not lie in the type's \
+                 own part of the value, offsets {start}..{end} from the object header"
+            ),
+            Self::FieldMisaligned {
+                name,
+                offset,
+                align,
+            } => write!(
+                f,
+                "the field `{name}` at offset {offset} is not aligned to {align}"
+            ),
+            Self::FieldsOverlap { first, second } => {
+                write!(f, "the fields `{first}` and `{second}` overlap")
+            }
         }
     }
 }
@@ -261,6 +324,7 @@ pub struct RuntimeTypeBuilder {
     drop_fn: Option<unsafe extern "C" fn(*mut u8)>,
     is_final: bool,
     on_release: Option<Box<dyn FnOnce() + Send>>,
+    fields: Vec<crate::reflect::runtime::DeclaredField>,
 }
 
 impl RuntimeTypeBuilder {
@@ -283,6 +347,7 @@ impl RuntimeTypeBuilder {
             drop_fn: None,
             is_final: false,
             on_release: None,
+            fields: Vec::new(),
         }
     }
 
@@ -407,6 +472,59 @@ impl RuntimeTypeBuilder {
         self
     }
 
+    /// Declares a field of this type's own part of the value, for reflection
+    /// ([`TypeInfo::fields`], [`repr`](crate::reflect::repr),
+    /// [`structural_eq`](crate::reflect::structural_eq)…): its name, its offset **from the
+    /// start of the object header** (tvm-ffi's convention; the value starts at 24 for an
+    /// alignment up to 8), and what its bytes hold. Fields are listed in the order declared.
+    ///
+    /// [`register`](RuntimeTypeBuilder::register) checks every field: a name, given once;
+    /// inside the type's own part (after the parent's value, before the end of the value);
+    /// aligned to its kind; no overlap with another declared field. It fails with
+    /// [`RuntimeTypeError::FieldOutsideValue`] and its siblings otherwise.
+    ///
+    /// ```
+    /// use rcobj::reflect::{repr, FieldKind};
+    /// use rcobj::{RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.field.Point")
+    ///     .layout(16, 8)
+    ///     .field("x", 24, FieldKind::I32)
+    ///     .field("y", 28, FieldKind::I32)
+    ///     .field("tag", 32, FieldKind::Bytes(2))
+    ///     .register()
+    ///     .unwrap();
+    /// let p = ty
+    ///     .new_object(|v| {
+    ///         v[0..4].copy_from_slice(&3i32.to_ne_bytes());
+    ///         v[4..8].copy_from_slice(&(-4i32).to_ne_bytes());
+    ///         v[8..10].copy_from_slice(b"ok");
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(repr(&p), r#"doc.runtime.field.Point(x=3, y=-4, tag=b"ok")"#);
+    ///
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.field.Bad")
+    ///     .layout(8, 8)
+    ///     .field("a", 24, FieldKind::U64)
+    ///     .field("b", 28, FieldKind::U32)
+    ///     .register()
+    ///     .unwrap_err();
+    /// assert_eq!(err, RuntimeTypeError::FieldsOverlap { first: "a".into(), second: "b".into() });
+    /// ```
+    pub fn field(
+        mut self,
+        name: impl Into<String>,
+        offset: usize,
+        kind: crate::reflect::FieldKind,
+    ) -> RuntimeTypeBuilder {
+        self.fields.push(crate::reflect::runtime::DeclaredField {
+            name: name.into(),
+            offset,
+            kind,
+        });
+        self
+    }
+
     /// Sets the destructor of this type's own part of the value (after the parent's part);
     /// called with a pointer to the start of the value, before the parents' destructors.
     ///
@@ -491,7 +609,9 @@ impl RuntimeTypeBuilder {
                 });
             }
         }
-        Ok(())
+        let offset = value_offset_for(self.align);
+        let own_start = offset + parent.map_or(0, |(p, _)| p.size());
+        crate::reflect::runtime::check_fields(&self.fields, own_start, offset + self.size)
     }
 
     /// Registers the type and returns a counted handle to it. On error nothing is
@@ -560,24 +680,36 @@ impl RuntimeTypeBuilder {
         let key_ref: &'static str = unsafe { &*key };
         // SAFETY: as above.
         let ancestors_ref: &'static [&'static TypeInfo] = unsafe { &*ancestors };
-        let owned = OwnedParts { key, ancestors };
+        // The declared fields, likewise: their names and the table borrow buffers the
+        // `Inner` owns.
+        let (fields, names) = crate::reflect::runtime::field_table(self.fields);
+        // SAFETY: as above.
+        let fields_ref: &'static [crate::reflect::FieldInfo] = unsafe { &*fields };
+        let owned = OwnedParts {
+            key,
+            ancestors,
+            fields,
+            names,
+        };
         let (size, align, is_final, drop_fn) = (self.size, self.align, self.is_final, self.drop_fn);
         let mut parts = Some((owned, parent_rt, self.on_release));
         let mut created: *mut Inner = ptr::null_mut();
         let result = registry::register_runtime(key_ref, |index| {
             let (owned, parent, on_release) = parts.take().expect("called once");
             let slot = (index - crate::FIRST_DYNAMIC_INDEX) as usize;
+            let mut info = TypeInfo::runtime(
+                key_ref,
+                index,
+                parent_info,
+                ancestors_ref,
+                is_final,
+                size,
+                align,
+                ptr::null(),
+            );
+            info.fields = fields_ref;
             let inner = Box::into_raw(Box::new(Inner {
-                info: TypeInfo::runtime(
-                    key_ref,
-                    index,
-                    parent_info,
-                    ancestors_ref,
-                    is_final,
-                    size,
-                    align,
-                    ptr::null(),
-                ),
+                info,
                 rc: TypeRc::new(slot, release_inner),
                 owned,
                 parent,
@@ -627,15 +759,20 @@ fn unsafe_static(info: &TypeInfo) -> &'static TypeInfo {
 struct OwnedParts {
     key: *mut str,
     ancestors: *mut [&'static TypeInfo],
+    /// The declared fields, and the buffer of their names.
+    fields: *mut [crate::reflect::FieldInfo],
+    names: *mut str,
 }
 
 impl Drop for OwnedParts {
     fn drop(&mut self) {
-        // SAFETY: both came from `Box::into_raw` and are freed once, here; the descriptor
+        // SAFETY: all four came from `Box::into_raw` and are freed once, here; the descriptor
         // that borrowed them is being freed too (or was never published).
         unsafe {
             drop(Box::from_raw(self.key));
             drop(Box::from_raw(self.ancestors));
+            drop(Box::from_raw(self.fields));
+            drop(Box::from_raw(self.names));
         }
     }
 }

@@ -25,7 +25,6 @@ pub(crate) enum Access {
     /// A field whose type does not implement [`Reflect`](super::Reflect).
     Opaque,
     /// A runtime type's declared field, read from the object's bytes.
-    #[allow(dead_code)] // until `RuntimeTypeBuilder::field` makes one
     Raw(super::runtime::FieldKind),
 }
 
@@ -102,7 +101,6 @@ impl FieldInfo {
     }
 
     /// A runtime type's declared field.
-    #[allow(dead_code)] // until `RuntimeTypeBuilder::field` makes one
     pub(crate) fn runtime(
         name: &'static str,
         offset: usize,

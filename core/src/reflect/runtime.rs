@@ -3,11 +3,14 @@
 //! at registration.
 
 use ::alloc::borrow::ToOwned;
+use ::alloc::boxed::Box;
 use ::alloc::string::String;
 use ::alloc::vec::Vec;
 
+use super::field::FieldInfo;
 use super::value::Value;
 use crate::obj::{AnyObj, Obj};
+use crate::runtime_type::RuntimeTypeError;
 
 /// The kind of plain data a runtime type's declared field holds (see
 /// [`RuntimeTypeBuilder::field`](crate::RuntimeTypeBuilder::field)): what its bytes mean.
@@ -148,58 +151,35 @@ impl FieldKind {
     }
 }
 
-/// A field a runtime type declares, as given to the builder.
-#[allow(dead_code)] // until `RuntimeTypeBuilder::field` uses it
+/// A field a runtime type declares, as given to
+/// [`RuntimeTypeBuilder::field`](crate::RuntimeTypeBuilder::field).
 pub(crate) struct DeclaredField {
     pub(crate) name: String,
     pub(crate) offset: usize,
     pub(crate) kind: FieldKind,
 }
 
-/// Why a declared field was refused.
-#[allow(dead_code)] // until `RuntimeTypeBuilder::field` uses it
-pub(crate) enum FieldError {
-    EmptyName,
-    DuplicateName(String),
-    Outside {
-        name: String,
-        offset: usize,
-        size: usize,
-        start: usize,
-        end: usize,
-    },
-    Misaligned {
-        name: String,
-        offset: usize,
-        align: usize,
-    },
-    Overlap {
-        first: String,
-        second: String,
-    },
-}
-
 /// Checks declared fields against the type's own part of the value, `start..end` bytes
-/// from the header: each non-empty, named once, inside, aligned, and disjoint from the
-/// others.
-#[allow(dead_code)] // until `RuntimeTypeBuilder::field` uses it
+/// from the header: each named, once, inside, aligned, and disjoint from the others.
 pub(crate) fn check_fields(
     fields: &[DeclaredField],
     start: usize,
     end: usize,
-) -> Result<(), FieldError> {
+) -> Result<(), RuntimeTypeError> {
     let mut spans: Vec<(usize, usize, &str)> = Vec::with_capacity(fields.len());
     for (i, f) in fields.iter().enumerate() {
         if f.name.is_empty() {
-            return Err(FieldError::EmptyName);
+            return Err(RuntimeTypeError::EmptyFieldName);
         }
         if fields[..i].iter().any(|g| g.name == f.name) {
-            return Err(FieldError::DuplicateName(f.name.clone()));
+            return Err(RuntimeTypeError::DuplicateFieldName {
+                name: f.name.clone(),
+            });
         }
         let size = f.kind.size();
         let inside = f.offset >= start && f.offset.checked_add(size).is_some_and(|e| e <= end);
         if !inside {
-            return Err(FieldError::Outside {
+            return Err(RuntimeTypeError::FieldOutsideValue {
                 name: f.name.clone(),
                 offset: f.offset,
                 size,
@@ -208,7 +188,7 @@ pub(crate) fn check_fields(
             });
         }
         if f.offset % f.kind.align() != 0 {
-            return Err(FieldError::Misaligned {
+            return Err(RuntimeTypeError::FieldMisaligned {
                 name: f.name.clone(),
                 offset: f.offset,
                 align: f.kind.align(),
@@ -224,11 +204,35 @@ pub(crate) fn check_fields(
             continue;
         };
         if start_b < end_a {
-            return Err(FieldError::Overlap {
+            return Err(RuntimeTypeError::FieldsOverlap {
                 first: (*a).to_owned(),
                 second: (*b).to_owned(),
             });
         }
     }
     Ok(())
+}
+
+/// The table of checked declared fields, and the buffer their names live in: heap
+/// buffers for the runtime type to own (freed with it), as raw pointers, since the table
+/// borrows the names.
+pub(crate) fn field_table(fields: Vec<DeclaredField>) -> (*mut [FieldInfo], *mut str) {
+    let mut buffer = String::new();
+    for f in &fields {
+        buffer.push_str(&f.name);
+    }
+    let names: *mut str = Box::into_raw(buffer.into_boxed_str());
+    // SAFETY: the buffer lives until the runtime type frees it, after its descriptor (which
+    // alone hands the names out, with the descriptor's lifetime) is gone.
+    let all: &'static str = unsafe { &*names };
+    let mut at = 0;
+    let table: Vec<FieldInfo> = fields
+        .iter()
+        .map(|f| {
+            let name = &all[at..at + f.name.len()];
+            at += f.name.len();
+            FieldInfo::runtime(name, f.offset, f.kind)
+        })
+        .collect();
+    (Box::into_raw(table.into_boxed_slice()), names)
 }
