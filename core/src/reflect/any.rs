@@ -32,6 +32,20 @@ use crate::weak::WeakObj;
 /// ```
 pub trait AsAnyObj {
     /// The object, as a type-erased handle borrowed from `self`.
+    ///
+    /// ```
+    /// use rcobj::reflect::AsAnyObj;
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.AsAnyObj.as_any_obj")]
+    /// struct Item;
+    ///
+    /// let item = Obj::new(Item);
+    /// let owned = item.as_any_obj().clone(); // a new strong reference, as an `AnyObj`
+    /// assert!(owned.is::<Item>());
+    /// assert_eq!(Obj::strong_count(&item), 2);
+    /// ```
     fn as_any_obj(&self) -> &AnyObj;
 }
 

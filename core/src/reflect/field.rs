@@ -480,6 +480,18 @@ pub struct Instance<'a> {
 
 impl<'a> Instance<'a> {
     /// The object and its real type ([`Obj::type_info`]).
+    ///
+    /// ```
+    /// use rcobj::reflect::Instance;
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.Instance.new")]
+    /// struct Item;
+    ///
+    /// let any: AnyObj = Obj::new(Item).upcast();
+    /// assert_eq!(Instance::new(&any).type_info().key(), "doc.reflect.Instance.new");
+    /// ```
     #[inline]
     pub fn new(obj: &'a AnyObj) -> Instance<'a> {
         Instance {
@@ -489,12 +501,42 @@ impl<'a> Instance<'a> {
     }
 
     /// The object.
+    ///
+    /// ```
+    /// use rcobj::reflect::Instance;
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.Instance.object")]
+    /// struct Item;
+    ///
+    /// let any: AnyObj = Obj::new(Item).upcast();
+    /// assert!(Obj::ptr_eq(Instance::new(&any).object(), &any));
+    /// ```
     #[inline]
     pub fn object(self) -> &'a AnyObj {
         self.obj
     }
 
     /// The object's real type.
+    ///
+    /// ```
+    /// use rcobj::reflect::Instance;
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.Instance.type_info.Base")]
+    /// struct Base;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.reflect.Instance.type_info.Child")]
+    /// struct Child { #[parent] base: Base }
+    ///
+    /// let base: Obj<Base> = Obj::new(Child { base: Base }).upcast();
+    /// let any: AnyObj = base.upcast();
+    /// assert!(std::ptr::eq(Instance::new(&any).type_info(), Child::type_info()));
+    /// ```
     #[inline]
     pub fn type_info(self) -> &'a TypeInfo {
         self.info
@@ -502,6 +544,24 @@ impl<'a> Instance<'a> {
 
     /// The value as a `T`, if the object is a `T` or a descendant. No atomic operation: a
     /// pointer compare, or a depth check and one ancestors entry.
+    ///
+    /// ```
+    /// use rcobj::reflect::Instance;
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.Instance.value.A")]
+    /// struct A(u8);
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.reflect.Instance.value.B")]
+    /// struct B;
+    ///
+    /// let any: AnyObj = Obj::new(A(5)).upcast();
+    /// let inst = Instance::new(&any);
+    /// assert_eq!(inst.value::<A>().map(|a| a.0), Some(5));
+    /// assert!(inst.value::<B>().is_none());
+    /// ```
     #[inline]
     pub fn value<T: Object>(self) -> Option<&'a T> {
         let target = T::type_info();

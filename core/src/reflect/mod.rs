@@ -50,6 +50,41 @@
 //! walk(&e, |node: &AnyObj| keys.push(Obj::type_info(node).key().to_owned()));
 //! assert_eq!(keys, ["demo.Add", "demo.Var", "demo.Var"]);
 //! ```
+//!
+//! ## Structural equality and hashing
+//!
+//! [`structural_eq`] and [`structural_hash`] work on the tree that a depth-first walk over
+//! the reflected fields unfolds from an object, following strong references, where a strong
+//! reference to an object *on the current path* (a cycle) becomes a back-reference "so many
+//! levels up". Two objects are structurally equal when these trees are equal, value for
+//! value, with the rules below for weak references and opaque fields. The hash hashes the
+//! same tree and sees of weak references and opaque fields only what every equal pair
+//! shares, so `structural_eq(a, b)` implies `structural_hash(a) == structural_hash(b)`.
+//!
+//! * Objects: the same real type (by descriptor), then every reflected field in
+//!   [`all_fields`](crate::TypeInfo::all_fields) order. Sharing is not significant: a DAG
+//!   equals the tree it unfolds to (tvm-ffi's default, "tree node"), and a shared node is
+//!   compared or hashed once per pair (memoized), not once per path. An object whose real
+//!   type is the root [`AnyObject`](crate::AnyObject) (a foreign object) compares by
+//!   identity.
+//! * Strong references on the current path (a strong cycle) compare by how many levels up
+//!   they point: a node pointing at itself differs from two nodes pointing at each other.
+//! * Weak references are not followed. One whose target is part of the graph (reachable
+//!   from the compared object through strong fields: a parent link, a link to a sibling)
+//!   compares by where the target first occurs in it, that is by the fields (and positions
+//!   in sequences) that lead from the root to its first occurrence in preorder. Any other
+//!   weak reference compares by identity: the same object, or both empty. The hash sees
+//!   only whether a weak reference is empty, dangling or alive.
+//! * Opaque values (of fields whose type does not implement [`Reflect`]) compare by
+//!   identity: equal only within one object, so two distinct objects with an opaque field
+//!   are never equal. Leave such a field out with `#[object(skip)]`, or implement `Reflect`
+//!   for its type. The hash does not see into them.
+//! * Floats are equal when `==`, or both NaN (so `0.0` equals `-0.0`).
+//! * Values of different kinds (`Int` and `UInt`, `None` and an object) differ.
+//!
+//! Both recurse along the graph's depth ([`walk`] and [`visit_children`] do not). The hash
+//! is deterministic (no random seed) but not stable across versions of rcobj; a foreign
+//! object hashes by address.
 
 mod any;
 mod field;

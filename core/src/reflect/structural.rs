@@ -1,38 +1,8 @@
 //! [`structural_eq`] and [`structural_hash`]: equality and hashing of object graphs by
-//! their reflected fields, consistent with each other.
-//!
-//! # What is compared
-//!
-//! Both functions work on one canonical form of the graph below an object: the tree that a
-//! depth-first walk over the reflected fields unfolds, where a reference to an object that
-//! is *on the current path* (an ancestor in the walk: a cycle) becomes a back-reference "so
-//! many levels up". Two objects are structurally equal exactly when their canonical trees
-//! are equal, and the hash is a hash of the canonical tree, so `structural_eq(a, b)`
-//! implies `structural_hash(a) == structural_hash(b)`.
-//!
-//! * Objects: the same real type (by descriptor), then every reflected field in
-//!   [`all_fields`](crate::TypeInfo::all_fields) order. Sharing is not significant: a DAG
-//!   equals the tree it unfolds to (tvm-ffi's default, "tree node"), and each shared node is
-//!   compared or hashed once per pair (memoized), not once per path. An object whose real
-//!   type is the root [`AnyObject`](crate::AnyObject) (a foreign object) is compared by
-//!   identity.
-//! * Strong references on the current path (a strong cycle) compare by how many levels up
-//!   they point.
-//! * Weak references are not followed. One whose target is part of the graph (reachable
-//!   from the compared object through strong fields — a parent link, a link to a sibling)
-//!   compares by where the target first occurs in it: the fields (and positions in
-//!   sequences) that lead from the root to the target's first occurrence in preorder. Any
-//!   other weak reference compares by identity: the same object, or both empty. The hash
-//!   sees only whether a weak reference is empty, dangling or alive.
-//! * Opaque values (fields whose type does not implement
-//!   [`Reflect`](super::Reflect)): by identity — equal only within one object, so two
-//!   distinct objects with an opaque field are never equal. Leave such a field out with
-//!   `#[object(skip)]`, or implement `Reflect` for its type.
-//! * Floats: equal when `==`, or both NaN (so `0.0` equals `-0.0`).
-//! * Values of different kinds (`Int` and `UInt`, `None` and an object) are different.
-//!
-//! Both recurse along the graph's depth. The hash is deterministic (no random seed) but is
-//! not stable across versions of rcobj; foreign objects hash by address.
+//! their reflected fields, consistent with each other. The rules are in the `reflect`
+//! module docs ("Structural equality and hashing"); the canonical tree is never built:
+//! both walk the graph with a path of the objects above (for back-references) and a memo of
+//! shared nodes whose result does not depend on that path.
 
 use ::alloc::collections::{BTreeMap, BTreeSet};
 use ::alloc::vec::Vec;
@@ -57,7 +27,7 @@ fn on_path(path: &[usize], target: usize) -> Option<usize> {
 }
 
 /// Whether two objects are structurally equal: the same real type and equal reflected
-/// fields, recursively. See the [module docs](self) for the exact rules (sharing, cycles,
+/// fields, recursively. See [the rules](super#structural-equality-and-hashing) (sharing, cycles,
 /// weak references, opaque fields, floats).
 ///
 /// ```
@@ -268,7 +238,7 @@ impl EqCx {
     }
 }
 
-/// A hash of an object's canonical tree (see the [module docs](self)): objects that are
+/// A hash of an object's canonical tree (see [the rules](super#structural-equality-and-hashing)): objects that are
 /// [`structural_eq`] hash the same. 64 bits, deterministic within a build of rcobj.
 ///
 /// ```

@@ -146,6 +146,14 @@ impl fmt::Debug for Value<'_> {
 /// ```
 pub trait Reflect {
     /// The value, borrowed from `self`.
+    ///
+    /// ```
+    /// use rcobj::reflect::{Reflect, Value};
+    ///
+    /// assert!(matches!(true.reflect(), Value::Bool(true)));
+    /// assert!(matches!(String::from("s").reflect(), Value::Str("s")));
+    /// assert!(matches!(None::<u8>.reflect(), Value::None));
+    /// ```
     fn reflect(&self) -> Value<'_>;
 
     /// The value of a sequence of `Self`s, given both as a slice and as a
@@ -183,9 +191,23 @@ pub trait Reflect {
 /// ```
 pub trait ReflectSeq {
     /// The number of items.
+    ///
+    /// ```
+    /// use rcobj::reflect::ReflectSeq;
+    ///
+    /// assert_eq!(ReflectSeq::len(&[1u32, 2, 3]), 3);
+    /// ```
     fn len(&self) -> usize;
 
     /// The item at `index`, or `None` past the end.
+    ///
+    /// ```
+    /// use rcobj::reflect::{ReflectSeq, Value};
+    ///
+    /// let v = vec!["a", "b"];
+    /// assert!(matches!(ReflectSeq::get(&v, 1), Some(Value::Str("b"))));
+    /// assert!(ReflectSeq::get(&v, 2).is_none());
+    /// ```
     fn get(&self, index: usize) -> Option<Value<'_>>;
 
     /// Whether there is no item.
