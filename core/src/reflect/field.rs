@@ -298,9 +298,10 @@ impl FieldInfo {
     #[inline]
     pub(crate) unsafe fn read<'a>(&self, inst: Instance<'a>) -> Value<'a> {
         match self.access {
-            Access::Derived { get, index } => {
-                get(inst, index).unwrap_or(Value::Opaque(self.type_name))
-            }
+            Access::Derived { get, index } => match get(inst, index) {
+                Some(v) => v,
+                None => Value::Opaque(self.type_name),
+            },
             Access::Opaque => Value::Opaque(self.type_name),
             // SAFETY: guaranteed by the caller: the object has this field at this offset.
             Access::Raw(kind) => unsafe { kind.read(inst.object(), self.offset) },
@@ -396,6 +397,34 @@ impl TypeInfo {
         core::iter::once(self)
             .chain(self.ancestors().iter().rev().copied())
             .find_map(|t| t.fields().iter().rev().find(|f| f.name() == name))
+    }
+}
+
+impl TypeInfo {
+    /// Calls `f` with each field list of [`all_fields`](TypeInfo::all_fields), ancestors'
+    /// first, while it returns `true`; returns whether it always did. The services loop over
+    /// these slices, which compiles tighter than the flat iterator.
+    #[inline(always)]
+    pub(crate) fn each_field_list(&self, mut f: impl FnMut(&[FieldInfo]) -> bool) -> bool {
+        // The root's list is empty: skip it.
+        for t in self.ancestors().get(1..).unwrap_or(&[]) {
+            if !t.fields.is_empty() && !f(t.fields) {
+                return false;
+            }
+        }
+        f(self.fields)
+    }
+
+    /// The field lists of [`all_fields`](TypeInfo::all_fields), ancestors' first, without
+    /// the root's (empty) one.
+    #[inline(always)]
+    pub(crate) fn field_lists(&self) -> impl Iterator<Item = &[FieldInfo]> {
+        self.ancestors()
+            .get(1..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|t| t.fields)
+            .chain(core::iter::once(self.fields))
     }
 }
 

@@ -19,11 +19,11 @@ use crate::weak::WeakObj;
 /// "No back-reference": the smallest path depth a subtree's back-references reach.
 const NO_REF: usize = usize::MAX;
 
-/// The position of `target` on `path`, searched from the top (a parent link is found at
-/// once).
+/// The depth of `target` on `path` (the shared objects above, with their depths), searched
+/// from the top.
 #[inline]
-fn on_path(path: &[usize], target: usize) -> Option<usize> {
-    path.iter().rposition(|&p| p == target)
+fn on_path(path: &[(usize, usize)], target: usize) -> Option<usize> {
+    path.iter().rev().find(|p| p.0 == target).map(|p| p.1)
 }
 
 /// Whether two objects are structurally equal: the same real type and equal reflected
@@ -53,6 +53,7 @@ where
 {
     let (a, b) = (a.as_any_obj(), b.as_any_obj());
     let mut cx = EqCx {
+        depth: 0,
         lhs: Vec::new(),
         rhs: Vec::new(),
         memo: BTreeSet::new(),
@@ -75,11 +76,14 @@ where
     )
 }
 
-/// The state of one comparison: both current paths, the pairs of shared objects already
-/// found equal, and the pairs of live weak targets whose positions must agree.
+/// The state of one comparison: the depth of the current pair, the shared objects above it
+/// on both sides (only a shared object can be met again, see `is_shared`), the pairs of
+/// shared objects already found equal, and the pairs of live weak targets whose positions
+/// must agree.
 struct EqCx {
-    lhs: Vec<usize>,
-    rhs: Vec<usize>,
+    depth: usize,
+    lhs: Vec<(usize, usize)>,
+    rhs: Vec<(usize, usize)>,
     memo: BTreeSet<(usize, usize)>,
     weak: Vec<(usize, usize)>,
 }
@@ -151,8 +155,8 @@ impl EqCx {
         if memoize && self.memo.contains(&(ka, kb)) {
             return (true, NO_REF);
         }
-        let depth = self.lhs.len();
-        let (eq, reach) = self.fields(a, b);
+        let depth = self.depth;
+        let (eq, reach) = self.fields(a, b, sa, sb);
         // Memoize only a result that does not depend on the path above: no back-reference
         // below reached above this pair.
         if eq && memoize && reach >= depth {
@@ -162,7 +166,7 @@ impl EqCx {
     }
 
     /// Compares the real types and the fields of two objects.
-    fn fields(&mut self, a: &AnyObj, b: &AnyObj) -> (bool, usize) {
+    fn fields(&mut self, a: &AnyObj, b: &AnyObj, sa: bool, sb: bool) -> (bool, usize) {
         let (ia, ib) = (Instance::new(a), Instance::new(b));
         let info = ia.type_info();
         if !ptr::eq(info, ib.type_info()) {
@@ -173,22 +177,33 @@ impl EqCx {
             // A foreign object: nothing to see into.
             return (same, NO_REF);
         }
-        self.lhs.push(addr(a));
-        self.rhs.push(addr(b));
-        let mut reach = NO_REF;
-        let mut eq = true;
-        for field in info.all_fields() {
-            // SAFETY: the fields of the real type, which both objects have.
-            let (va, vb) = unsafe { (field.read(ia), field.read(ib)) };
-            let (e, r) = self.values(va, vb, same);
-            reach = reach.min(r);
-            if !e {
-                eq = false;
-                break;
-            }
+        if sa {
+            self.lhs.push((addr(a), self.depth));
         }
-        self.lhs.pop();
-        self.rhs.pop();
+        if sb {
+            self.rhs.push((addr(b), self.depth));
+        }
+        self.depth += 1;
+        let mut reach = NO_REF;
+        let eq = info.each_field_list(|list| {
+            for field in list {
+                // SAFETY: the fields of the real type, which both objects have.
+                let (va, vb) = unsafe { (field.read(ia), field.read(ib)) };
+                let (e, r) = self.values(va, vb, same);
+                reach = reach.min(r);
+                if !e {
+                    return false;
+                }
+            }
+            true
+        });
+        self.depth -= 1;
+        if sa {
+            self.lhs.pop();
+        }
+        if sb {
+            self.rhs.pop();
+        }
         (eq, reach)
     }
 
@@ -254,8 +269,10 @@ impl EqCx {
 /// ```
 pub fn structural_hash<A: AsAnyObj + ?Sized>(obj: &A) -> u64 {
     let mut cx = HashCx {
+        depth: 0,
         path: Vec::new(),
         memo: BTreeMap::new(),
+        keys: [(0, 0); 8],
     };
     cx.object(obj.as_any_obj()).0
 }
@@ -290,20 +307,28 @@ impl Mix {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Mix::K);
     }
 
+    /// The length, then the bytes eight at a time; a short tail is read as overlapping
+    /// words (which the length makes unambiguous), with no copy.
     #[inline]
     fn bytes(&mut self, bytes: &[u8]) {
-        self.add(bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+        let n = bytes.len();
+        self.add(n as u64);
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+        if n >= 8 {
+            let mut at = 0;
+            while at + 8 <= n {
+                self.add(word(at));
+                at += 8;
+            }
+            if at < n {
+                self.add(word(n - 8));
+            }
+        } else if n >= 4 {
+            self.add(u64::from(half(0)) | u64::from(half(n - 4)) << 32);
+        } else if n > 0 {
+            let b = |i: usize| u64::from(bytes[i]);
+            self.add(b(0) | b(n / 2) << 8 | b(n - 1) << 16);
         }
     }
 
@@ -318,11 +343,14 @@ impl Mix {
     }
 }
 
-/// The state of one hash: the current path and the hashes of shared objects whose
-/// canonical tree does not depend on the path above them.
+/// The state of one hash: the current depth, the shared objects above it (with their
+/// depths), the hashes of shared objects whose tree does not depend on the path above
+/// them, and a small cache of type keys' hashes (by descriptor address).
 struct HashCx {
-    path: Vec<usize>,
+    depth: usize,
+    path: Vec<(usize, usize)>,
     memo: BTreeMap<usize, u64>,
+    keys: [(usize, u64); 8],
 }
 
 impl HashCx {
@@ -338,22 +366,29 @@ impl HashCx {
         }
         let inst = Instance::new(obj);
         let info = inst.type_info();
-        let mut h = Mix(0);
-        h.bytes(info.key().as_bytes());
+        let mut h = Mix(self.key_hash(info));
         if info.depth() == 0 {
             h.add(tag::FOREIGN);
             h.add(key as u64);
             return (h.finish(), NO_REF);
         }
-        let depth = self.path.len();
-        self.path.push(key);
-        let mut reach = NO_REF;
-        for field in info.all_fields() {
-            // SAFETY: the fields of the object's real type.
-            let r = self.value(&mut h, unsafe { field.read(inst) });
-            reach = reach.min(r);
+        let depth = self.depth;
+        if shared {
+            self.path.push((key, depth));
         }
-        self.path.pop();
+        self.depth += 1;
+        let mut reach = NO_REF;
+        for list in info.field_lists() {
+            for field in list {
+                // SAFETY: the fields of the object's real type.
+                let r = self.value(&mut h, unsafe { field.read(inst) });
+                reach = reach.min(r);
+            }
+        }
+        self.depth -= 1;
+        if shared {
+            self.path.pop();
+        }
         let h = h.finish();
         if shared && reach >= depth {
             self.memo.insert(key, h);
@@ -361,21 +396,44 @@ impl HashCx {
         (h, reach)
     }
 
+    /// The hash of a type's key, through the cache.
+    #[inline]
+    fn key_hash(&mut self, info: &crate::TypeInfo) -> u64 {
+        let p = ptr::from_ref(info).addr();
+        let slot = &mut self.keys[(p >> 6 ^ p >> 10) & 7];
+        if slot.0 != p {
+            let mut h = Mix(0);
+            h.bytes(info.key().as_bytes());
+            *slot = (p, h.0);
+        }
+        slot.1
+    }
+
     /// Adds a field value to `h`; returns the smallest path depth a back-reference reached.
+    /// Inlined into the field loop: only objects and sequences leave it.
+    #[inline(always)]
     fn value(&mut self, h: &mut Mix, value: Value<'_>) -> usize {
         match value {
-            Value::None => h.add(tag::NONE),
+            Value::Object(o) => self.object_value(h, o),
+            Value::Seq(seq) => self.seq_value(h, seq),
+            Value::None => {
+                h.add(tag::NONE);
+                NO_REF
+            }
             Value::Bool(b) => {
                 h.add(tag::BOOL);
                 h.add(u64::from(b));
+                NO_REF
             }
             Value::Int(i) => {
                 h.add(tag::INT);
                 h.add(i as u64);
+                NO_REF
             }
             Value::UInt(u) => {
                 h.add(tag::UINT);
                 h.add(u);
+                NO_REF
             }
             Value::Float(x) => {
                 h.add(tag::FLOAT);
@@ -388,30 +446,22 @@ impl HashCx {
                     x
                 };
                 h.add(x.to_bits());
+                NO_REF
             }
             Value::Char(c) => {
                 h.add(tag::CHAR);
                 h.add(u64::from(c));
+                NO_REF
             }
             Value::Str(s) => {
                 h.add(tag::STR);
                 h.bytes(s.as_bytes());
+                NO_REF
             }
             Value::Bytes(b) => {
                 h.add(tag::BYTES);
                 h.bytes(b);
-            }
-            Value::Object(o) => {
-                if is_shared(o) {
-                    if let Some(i) = on_path(&self.path, addr(o)) {
-                        h.add(tag::OBJECT_BACK);
-                        h.add((self.path.len() - i) as u64);
-                        return i;
-                    }
-                }
-                let (oh, r) = self.object(o);
-                h.add(oh);
-                return r;
+                NO_REF
             }
             Value::Weak(w) => {
                 // Whether it is empty, dangling or alive: all that weak references equal
@@ -424,18 +474,37 @@ impl HashCx {
                 } else {
                     2
                 });
+                NO_REF
             }
-            Value::Seq(seq) => {
-                h.add(tag::SEQ);
-                h.add(seq.len() as u64);
-                let mut reach = NO_REF;
-                for item in seq.iter() {
-                    reach = reach.min(self.value(h, item));
-                }
-                return reach;
+            Value::Opaque(_) => {
+                h.add(tag::OPAQUE);
+                NO_REF
             }
-            Value::Opaque(_) => h.add(tag::OPAQUE),
         }
-        NO_REF
+    }
+
+    #[inline(never)]
+    fn object_value(&mut self, h: &mut Mix, o: &AnyObj) -> usize {
+        if is_shared(o) {
+            if let Some(i) = on_path(&self.path, addr(o)) {
+                h.add(tag::OBJECT_BACK);
+                h.add((self.depth - i) as u64);
+                return i;
+            }
+        }
+        let (oh, r) = self.object(o);
+        h.add(oh);
+        r
+    }
+
+    #[inline(never)]
+    fn seq_value(&mut self, h: &mut Mix, seq: &dyn ReflectSeq) -> usize {
+        h.add(tag::SEQ);
+        h.add(seq.len() as u64);
+        let mut reach = NO_REF;
+        for item in seq.iter() {
+            reach = reach.min(self.value(h, item));
+        }
+        reach
     }
 }

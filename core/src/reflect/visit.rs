@@ -43,10 +43,13 @@ pub(crate) fn objects_in<'a>(value: Value<'a>, f: &mut impl FnMut(&'a AnyObj)) {
 /// Calls `f` with every object `inst` holds strongly in its reflected fields, in field
 /// order (the ancestors' fields first), sequences included.
 pub(crate) fn children_of<'a>(inst: Instance<'a>, f: &mut impl FnMut(&'a AnyObj)) {
-    for field in inst.type_info().all_fields() {
-        // SAFETY: the field is one of the real type's.
-        objects_in(unsafe { field.read(inst) }, f);
-    }
+    inst.type_info().each_field_list(|list| {
+        for field in list {
+            // SAFETY: the field is one of the real type's.
+            objects_in(unsafe { field.read(inst) }, f);
+        }
+        true
+    });
 }
 
 /// Calls `f` with each object that `obj` holds through a strong reference in a reflected
