@@ -609,9 +609,11 @@ impl RuntimeTypeBuilder {
                 });
             }
         }
+        // Saturating: a size too large for any layout is reported by `register`.
         let offset = value_offset_for(self.align);
-        let own_start = offset + parent.map_or(0, |(p, _)| p.size());
-        crate::reflect::runtime::check_fields(&self.fields, own_start, offset + self.size)
+        let own_start = offset.saturating_add(parent.map_or(0, |(p, _)| p.size()));
+        let end = offset.saturating_add(self.size);
+        crate::reflect::runtime::check_fields(&self.fields, own_start, end)
     }
 
     /// Registers the type and returns a counted handle to it. On error nothing is
