@@ -298,6 +298,8 @@ fn build(s: &Shape) -> Obj<Expr> {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: if cfg!(miri) { 4 } else { 256 },
+        // No regression files: Miri's isolation forbids the file system.
+        failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
