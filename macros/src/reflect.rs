@@ -551,6 +551,49 @@ mod tests {
     }
 
     #[test]
+    fn malformed_field_attributes_never_panic() {
+        let attrs = [
+            quote!(#[object]),
+            quote!(#[object = "skip"]),
+            quote!(#[object[skip]]),
+            quote!(#[object{skip}]),
+            quote!(#[object(,)]),
+            quote!(#[object(, skip ,, rename = "a",)]),
+            quote!(#[object(=)]),
+            quote!(#[object(= "a")]),
+            quote!(#[object(rename = = "a")]),
+            quote!(#[object(rename == "a")]),
+            quote!(#[object(rename = "a" "b")]),
+            quote!(#[object(rename = "a"suffix)]),
+            quote!(#[object(rename = 'c')]),
+            quote!(#[object(rename = b"a")]),
+            quote!(#[object(rename: "a")]),
+            quote!(#[object(rename("a"))]),
+            quote!(#[object(skip(true))]),
+            quote!(#[object(skip skip)]),
+            quote!(#[object(a::b)]),
+            quote!(#[object(r#skip)]),
+            quote!(#[object(#)]),
+            quote!(#[object('a)]),
+            quote!(#[object("skip")]),
+            quote!(#[object(1)]),
+        ];
+        for attr in attrs {
+            for item in [
+                quote!(struct A { #attr a: u8 }),
+                quote!(struct A(#attr u8, #attr u8);),
+                quote!(#[repr(C)] struct A { #[parent] #attr p: B, #attr a: u8 }),
+                quote!(enum A { X { #attr a: u8 } }),
+                quote!(union A { #attr a: u8 }),
+                quote!(#[repr(packed)] struct A { #attr a: u8 }),
+            ] {
+                // Must not panic; whatever it reports is checked elsewhere.
+                let _ = errors(item);
+            }
+        }
+    }
+
+    #[test]
     fn no_unsafe_in_the_field_table() {
         let input: syn::DeriveInput = syn::parse2(quote! {
             struct A { a: u8, #[object(rename = "bee")] b: String }

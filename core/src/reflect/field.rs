@@ -58,7 +58,24 @@ pub(crate) enum Access {
 /// assert_eq!(ty.offset(), value_offset::<Var>() + offset_of!(Var, ty));
 /// assert_eq!((ty.size(), ty.align()), (1, 1));
 /// ```
-#[derive(Clone, Copy)]
+///
+/// A runtime type's fields live as long as the type (here, its handle):
+///
+/// ```compile_fail
+/// use rcobj::reflect::FieldKind;
+/// use rcobj::RuntimeTypeBuilder;
+///
+/// let name: &str = {
+///     let ty = RuntimeTypeBuilder::new("doc.reflect.FieldInfo.Gone")
+///         .layout(4, 4)
+///         .field("x", 24, FieldKind::U32)
+///         .register()
+///         .unwrap();
+///     ty.info().fields()[0].name() // does not outlive `ty`
+/// };
+/// ```
+// Neither `Clone` nor `Copy`: a runtime type's fields borrow their names from the type,
+// so a `FieldInfo` must not outlive the table it lives in.
 pub struct FieldInfo {
     name: &'static str,
     offset: usize,
