@@ -11,7 +11,10 @@
 //! * Services: [`repr`], [`structural_eq`], [`structural_hash`], [`visit_children`] and
 //!   [`walk`]. They accept every handle that lends an `AnyObj` ([`AsAnyObj`]: `Obj<T>`,
 //!   `ObjBorrow`, references to them) and look the real type up by the object's type
-//!   index, so an `Obj<Base>` or an `AnyObj` shows all of a descendant's fields.
+//!   index, so an `Obj<Base>` or an `AnyObj` shows all of a descendant's fields. Like
+//!   [`is`](crate::Obj::is) and [`downcast`](crate::Obj::downcast) they trust that index
+//!   (see [`Obj::from_raw`](crate::Obj::from_raw): never hand them an object of a plugin's
+//!   own copy of rcobj); a foreign object (an index no Rust type has) shows no fields.
 //!
 //! Field attributes: `#[object(skip)]` leaves a field out of reflection,
 //! `#[object(rename = "...")]` gives it another name; doc comments become
