@@ -388,7 +388,10 @@ pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
             index, member, ty, ..
         } = f;
         quote! {
-            #index => #private::field_value(<#private::ReflectProbe<#ty>>::GET, &v.#member),
+            #index => match <#private::ReflectProbe<#ty>>::GET {
+                ::core::option::Option::Some(get) => ::core::option::Option::Some(get(&v.#member)),
+                ::core::option::Option::None => ::core::option::Option::None,
+            },
         }
     });
     let infos = fields.iter().map(|f| {
@@ -423,7 +426,10 @@ pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
             o: #krate::reflect::Instance<'_>,
             i: usize,
         ) -> ::core::option::Option<#krate::reflect::Value<'_>> {
-            let v: &#ident = o.value::<#ident>()?;
+            let v: &#ident = match o.value::<#ident>() {
+                ::core::option::Option::Some(v) => v,
+                ::core::option::Option::None => return ::core::option::Option::None,
+            };
             match i {
                 #(#arms)*
                 _ => ::core::option::Option::None,

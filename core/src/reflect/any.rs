@@ -2,8 +2,7 @@
 
 use crate::borrow::ObjBorrow;
 use crate::obj::{AnyObj, Obj};
-use crate::type_info::{AnyObject, Object};
-use crate::weak::WeakObj;
+use crate::type_info::Object;
 
 /// A handle that lends its object as an [`AnyObj`] borrow, without count traffic: what
 /// the reflection services ([`repr`](super::repr), [`structural_eq`](super::structural_eq),
@@ -93,10 +92,8 @@ pub(crate) fn any_ref<T: Object + Send + Sync>(obj: &Obj<T>) -> &AnyObj {
     unsafe { &*core::ptr::from_ref(obj).cast::<AnyObj>() }
 }
 
-/// An `&WeakObj<T>` read as an `&WeakObj<AnyObject>`.
-#[inline]
-pub(crate) fn weak_any_ref<T: Object + Send + Sync>(weak: &WeakObj<T>) -> &WeakObj<AnyObject> {
-    // SAFETY: as in `any_ref`: `WeakObj` is `repr(transparent)` over its block pointer, and
-    // an upgrade through the erased handle yields an `AnyObj` of a `Send + Sync` object.
-    unsafe { &*core::ptr::from_ref(weak).cast::<WeakObj<AnyObject>>() }
-}
+// Likewise `&WeakObj<T>` reads as `&WeakObj<AnyObject>` (`WeakObj` is `repr(transparent)`
+// over its block pointer, and an upgrade through the erased handle yields an `AnyObj` of a
+// `Send + Sync` object), and slices of either handle as slices of the erased one, item for
+// item (one layout, so one stride and length). The `Reflect` impls of the handles make
+// these casts in place (`value.rs`).

@@ -9,7 +9,7 @@ use super::any::AsAnyObj;
 use super::value::Value;
 use crate::cell::ObjCell;
 use crate::obj::{AnyObj, Obj};
-use crate::type_info::{Object, TypeInfo};
+use crate::type_info::{AnyObject, Object, TypeInfo};
 
 /// The getter the derive writes once per type: the value of own field `index` (its
 /// position in [`TypeInfo::fields`]) of an instance, or `None` if the object is not an
@@ -610,22 +610,26 @@ impl<'a> Instance<'a> {
     /// ```
     #[inline]
     pub fn value<T: Object>(self) -> Option<&'a T> {
-        let target = T::type_info();
-        let is_t = ptr::eq(self.info, target)
-            || T::DEPTH == 0
+        // Kept small: the derive instantiates it once per type.
+        match self.block_of(T::TYPE_INFO, T::DEPTH) {
+            // SAFETY: the object's real type is `T` or a descendant (its registered
+            // descriptor says so), so the block is a valid `ObjCell<T>`; the reference
+            // covers the value only and lives as long as the borrow of the handle.
+            Some(cell) => Some(unsafe { &(*(cell as *const ObjCell<T>)).value }),
+            None => None,
+        }
+    }
+
+    /// The object's block, if its real type is `target` (at depth `depth`) or a descendant.
+    fn block_of(self, target: &TypeInfo, depth: usize) -> Option<*const ObjCell<AnyObject>> {
+        let is_a = ptr::eq(self.info, target)
+            || depth == 0
             || self
                 .info
                 .ancestors()
-                .get(T::DEPTH)
+                .get(depth)
                 .is_some_and(|a| ptr::eq(*a, target));
-        if !is_t {
-            return None;
-        }
-        let cell = Obj::cell(self.obj).cast::<ObjCell<T>>();
-        // SAFETY: the object's real type is `T` or a descendant (its registered descriptor
-        // says so), so the block is a valid `ObjCell<T>`; the reference covers the value
-        // only and lives as long as the borrow of the handle.
-        Some(unsafe { &(*cell.as_ptr()).value })
+        is_a.then(|| Obj::cell(self.obj).as_ptr().cast_const())
     }
 }
 

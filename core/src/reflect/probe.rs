@@ -2,7 +2,7 @@
 //! the probe that decides, at the field's concrete type, whether it is reflectable.
 //!
 //! `<ReflectProbe<F>>::GET` names the inherent constant when `F: Reflect` (it is
-//! `Some(Value::of::<F>)`), and otherwise the default constant of [`NotReflect`] (`None`),
+//! `Some(<F as Reflect>::reflect)`), and otherwise the default constant of [`NotReflect`] (`None`),
 //! which the generated code brings into scope. The derive never names `Reflect` itself, so
 //! a field of any type compiles. Not public API.
 //!
@@ -29,11 +29,5 @@ impl<T: ?Sized> NotReflect<T> for ReflectProbe<T> {}
 
 impl<T: Reflect + ?Sized> ReflectProbe<T> {
     /// The field's value through its `Reflect` impl.
-    pub const GET: Option<ValueFn<T>> = Some(Value::of::<T>);
-}
-
-/// Reads a field through the probe's answer.
-#[inline]
-pub fn field_value<'a, T: ?Sized>(get: Option<ValueFn<T>>, field: &'a T) -> Option<Value<'a>> {
-    get.map(|get| get(field))
+    pub const GET: Option<ValueFn<T>> = Some(<T as Reflect>::reflect);
 }

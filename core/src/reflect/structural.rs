@@ -10,7 +10,8 @@ use core::ptr;
 
 use super::any::AsAnyObj;
 use super::field::Instance;
-use super::value::{ReflectSeq, Value};
+use super::seq::Seq;
+use super::value::Value;
 use super::visit::{addr, is_shared};
 use crate::obj::{AnyObj, Obj};
 use crate::type_info::AnyObject;
@@ -237,7 +238,7 @@ impl EqCx {
         (true, NO_REF)
     }
 
-    fn seqs(&mut self, a: &dyn ReflectSeq, b: &dyn ReflectSeq, same: bool) -> (bool, usize) {
+    fn seqs(&mut self, a: Seq<'_>, b: Seq<'_>, same: bool) -> (bool, usize) {
         if a.len() != b.len() {
             return (false, NO_REF);
         }
@@ -498,7 +499,7 @@ impl HashCx {
     }
 
     #[inline(never)]
-    fn seq_value(&mut self, h: &mut Mix, seq: &dyn ReflectSeq) -> usize {
+    fn seq_value(&mut self, h: &mut Mix, seq: Seq<'_>) -> usize {
         h.add(tag::SEQ);
         h.add(seq.len() as u64);
         let mut reach = NO_REF;

@@ -9,7 +9,7 @@ use ::alloc::sync::Arc;
 use ::alloc::vec::Vec;
 use core::fmt;
 
-use super::any::{any_ref, weak_any_ref};
+use super::seq::{ReflectSeq, Seq};
 use crate::obj::{AnyObj, Obj};
 use crate::type_info::{AnyObject, Object};
 use crate::weak::WeakObj;
@@ -59,14 +59,13 @@ pub enum Value<'a> {
     /// An object held by a weak reference (`WeakObj<T>`); it may be gone.
     Weak(&'a WeakObj<AnyObject>),
     /// A sequence (`Vec<T>`, arrays, slices, tuples…).
-    Seq(&'a dyn ReflectSeq),
+    Seq(Seq<'a>),
     /// A value reflection cannot see into, with its type's name.
     Opaque(&'a str),
 }
 
 impl<'a> Value<'a> {
-    /// The value of `value`: `value.reflect()`. The derive reads every reflectable field
-    /// through this function.
+    /// The value of `value`: `value.reflect()`, for a generic context.
     ///
     /// ```
     /// use rcobj::reflect::Value;
@@ -104,7 +103,7 @@ impl fmt::Debug for Value<'_> {
                     .finish(),
                 None => f.write_str("Weak(None)"),
             },
-            Value::Seq(s) => f.debug_list().entries(s.iter()).finish(),
+            Value::Seq(s) => fmt::Debug::fmt(&s, f),
             Value::Opaque(name) => f.debug_tuple("Opaque").field(&name).finish(),
         }
     }
@@ -156,86 +155,21 @@ pub trait Reflect {
     /// ```
     fn reflect(&self) -> Value<'_>;
 
-    /// The value of a sequence of `Self`s, given both as a slice and as a
-    /// [`ReflectSeq`]: by default [`Value::Seq`]; `u8` makes it [`Value::Bytes`].
+    /// The value of a slice of `Self`s: by default [`Value::Seq`] of the items; `u8` makes
+    /// it [`Value::Bytes`], and the handles read as sequences of `AnyObj`s (so every
+    /// `Vec<Obj<T>>` shares one reader).
     ///
     /// ```
-    /// use rcobj::reflect::{Reflect, ReflectSeq, Value};
+    /// use rcobj::reflect::{Reflect, Value};
     ///
-    /// let v = vec![1u16, 2];
-    /// assert!(matches!(u16::reflect_items(&v, &v), Value::Seq(s) if s.len() == 2));
-    /// let b = vec![1u8, 2];
-    /// assert!(matches!(u8::reflect_items(&b, &b), Value::Bytes([1, 2])));
+    /// assert!(matches!(u16::reflect_slice(&[1, 2]), Value::Seq(s) if s.len() == 2));
+    /// assert!(matches!(u8::reflect_slice(&[1, 2]), Value::Bytes([1, 2])));
     /// ```
-    fn reflect_items<'a>(items: &'a [Self], seq: &'a dyn ReflectSeq) -> Value<'a>
+    fn reflect_slice(items: &[Self]) -> Value<'_>
     where
         Self: Sized,
     {
-        let _ = items;
-        Value::Seq(seq)
-    }
-}
-
-/// A sequence of reflectable values, behind [`Value::Seq`].
-///
-/// ```
-/// use rcobj::reflect::{Reflect, ReflectSeq, Value};
-///
-/// let v = vec![1i8, -2];
-/// let Value::Seq(seq) = v.reflect() else { unreachable!() };
-/// assert_eq!(seq.len(), 2);
-/// assert!(matches!(seq.get(1), Some(Value::Int(-2))));
-/// assert!(seq.get(2).is_none());
-/// let all: Vec<i64> = seq.iter().filter_map(|v| match v { Value::Int(i) => Some(i), _ => None }).collect();
-/// assert_eq!(all, [1, -2]);
-/// ```
-pub trait ReflectSeq {
-    /// The number of items.
-    ///
-    /// ```
-    /// use rcobj::reflect::ReflectSeq;
-    ///
-    /// assert_eq!(ReflectSeq::len(&[1u32, 2, 3]), 3);
-    /// ```
-    fn len(&self) -> usize;
-
-    /// The item at `index`, or `None` past the end.
-    ///
-    /// ```
-    /// use rcobj::reflect::{ReflectSeq, Value};
-    ///
-    /// let v = vec!["a", "b"];
-    /// assert!(matches!(ReflectSeq::get(&v, 1), Some(Value::Str("b"))));
-    /// assert!(ReflectSeq::get(&v, 2).is_none());
-    /// ```
-    fn get(&self, index: usize) -> Option<Value<'_>>;
-
-    /// Whether there is no item.
-    ///
-    /// ```
-    /// use rcobj::reflect::ReflectSeq;
-    ///
-    /// assert!(ReflectSeq::is_empty(&Vec::<u32>::new()));
-    /// assert!(!ReflectSeq::is_empty(&[1u32]));
-    /// ```
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<'s> dyn ReflectSeq + 's {
-    /// The items, in order.
-    ///
-    /// ```
-    /// use rcobj::reflect::{ReflectSeq, Value};
-    ///
-    /// let items = ("a", 1u8);
-    /// let seq: &dyn ReflectSeq = &items;
-    /// let names: Vec<String> = seq.iter().map(|v| format!("{v:?}")).collect();
-    /// assert_eq!(names, [r#"Str("a")"#, "UInt(1)"]);
-    /// ```
-    pub fn iter(&self) -> impl Iterator<Item = Value<'_>> + '_ {
-        (0..self.len()).map_while(move |i| self.get(i))
+        Value::Seq(Seq::from_slice(items))
     }
 }
 
@@ -263,7 +197,7 @@ impl Reflect for u8 {
     }
 
     #[inline]
-    fn reflect_items<'a>(items: &'a [u8], _: &'a dyn ReflectSeq) -> Value<'a> {
+    fn reflect_slice(items: &[u8]) -> Value<'_> {
         Value::Bytes(items)
     }
 }
@@ -343,26 +277,13 @@ macro_rules! reflect_pointer {
 
 reflect_pointer!(Box, Rc, Arc);
 
-/// Sequences stored contiguously: `Reflect` through [`Reflect::reflect_items`], and
-/// [`ReflectSeq`] over the slice.
+/// Sequences stored contiguously: through [`Reflect::reflect_slice`].
 macro_rules! reflect_slice {
     ($([$($gen:tt)*] $t:ty),* $(,)?) => {$(
-        impl<$($gen)*> ReflectSeq for $t {
-            #[inline]
-            fn len(&self) -> usize {
-                <[T]>::len(self)
-            }
-
-            #[inline]
-            fn get(&self, index: usize) -> Option<Value<'_>> {
-                <[T]>::get(self, index).map(Reflect::reflect)
-            }
-        }
-
         impl<$($gen)*> Reflect for $t {
             #[inline]
             fn reflect(&self) -> Value<'_> {
-                T::reflect_items(self, self)
+                T::reflect_slice(self)
             }
         }
     )*};
@@ -392,7 +313,10 @@ impl<T: Reflect> ReflectSeq for VecDeque<T> {
 impl<T: Reflect> Reflect for VecDeque<T> {
     #[inline]
     fn reflect(&self) -> Value<'_> {
-        Value::Seq(self)
+        match self.as_slices() {
+            (all, []) => T::reflect_slice(all),
+            _ => Value::Seq(Seq::from_dyn(self)),
+        }
     }
 }
 
@@ -416,7 +340,7 @@ macro_rules! reflect_tuple {
         impl<$($t: Reflect),*> Reflect for ($($t,)*) {
             #[inline]
             fn reflect(&self) -> Value<'_> {
-                Value::Seq(self)
+                Value::Seq(Seq::from_dyn(self))
             }
         }
     };
@@ -427,16 +351,40 @@ reflect_tuple!(2: A 0, B 1);
 reflect_tuple!(3: A 0, B 1, C 2);
 reflect_tuple!(4: A 0, B 1, C 2, D 3);
 
+// The handles' impls are instantiated for every object type a field holds, so they are
+// written with casts rather than calls (`any_ref` and friends state why the casts are
+// sound), and a slice of handles reads through the one reader of `AnyObj`s.
+
 impl<T: Object + Send + Sync> Reflect for Obj<T> {
     #[inline]
     fn reflect(&self) -> Value<'_> {
-        Value::Object(any_ref(self))
+        // SAFETY: `Obj` is `repr(transparent)` over its block pointer, whatever `T`; every
+        // object is an `AnyObject`; `T: Send + Sync` (see `reflect::any::any_ref`).
+        Value::Object(unsafe { &*(self as *const Obj<T> as *const AnyObj) })
+    }
+
+    #[inline]
+    fn reflect_slice(items: &[Obj<T>]) -> Value<'_> {
+        // SAFETY: as above, item for item: one layout, so one stride and length.
+        Value::Seq(Seq::from_slice(unsafe {
+            &*(items as *const [Obj<T>] as *const [AnyObj])
+        }))
     }
 }
 
 impl<T: Object + Send + Sync> Reflect for WeakObj<T> {
     #[inline]
     fn reflect(&self) -> Value<'_> {
-        Value::Weak(weak_any_ref(self))
+        // SAFETY: `WeakObj` is `repr(transparent)` over its block pointer, whatever `T`;
+        // upgrading the erased handle yields an `AnyObj` of a `Send + Sync` object.
+        Value::Weak(unsafe { &*(self as *const WeakObj<T> as *const WeakObj<AnyObject>) })
+    }
+
+    #[inline]
+    fn reflect_slice(items: &[WeakObj<T>]) -> Value<'_> {
+        // SAFETY: as above, item for item.
+        Value::Seq(Seq::from_slice(unsafe {
+            &*(items as *const [WeakObj<T>] as *const [WeakObj<AnyObject>])
+        }))
     }
 }
