@@ -511,7 +511,7 @@ pub mod __private {
     pub use crate::cell::value_offset;
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
-    pub use crate::reflect::probe::{NotReflect, ReflectProbe};
+    pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
     pub use crate::registry::Registration;
     pub use crate::type_info::{__ancestors as ancestors, S, Z};
     pub use crate::TypeInfo;

@@ -5,11 +5,14 @@
 //! every `skip`/`rename` in the struct's `#[object(...)]` to [`misplaced`];
 //! `validate.rs` calls [`validate`]; `expand.rs` calls [`expand`].
 //!
-//! The table is a `static [FieldInfo; N]` and one getter function per type. The getter
-//! reads field `i` of an `Instance` (whose `value::<Self>()` checks the real type, so no
-//! `unsafe` is generated) through `<ReflectProbe<FieldType>>::GET`: that names an inherent
-//! constant where the field type implements `Reflect`, and otherwise the default constant
-//! of the `NotReflect` trait, so the derive never requires `Reflect`.
+//! Per type with reflected fields the expansion writes one function, `__rcobj_field(&T,
+//! index) -> Value`, safe code that reads each own field through
+//! `<ReflectProbe<FieldType>>::VALUE` (an inherent constant where the field type
+//! implements `Reflect`, else the default constant of the `NotReflect` trait: the derive
+//! never requires `Reflect`), and a `static [FieldInfo; N]` whose entries rcobj makes from
+//! that function (`__private::reader`, `__private::field`). No `unsafe` is generated.
+//!
+//! The output is kept small on purpose: `core/benches/derive_compile.sh` measures it.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
@@ -374,8 +377,8 @@ pub(crate) fn written_type(ty: &Type) -> String {
     name
 }
 
-/// The reflection items of the expansion (the getter and the table, or nothing) and the
-/// expression for `TypeInfo::__new`'s `fields` argument. Every token has the call site's
+/// The reflection items of the expansion (the reading function and the table, or nothing)
+/// and the expression for `TypeInfo::__new`'s `fields` argument. Every token has the call site's
 /// span but the user's own (field types and names), and no `unsafe` is written.
 pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
     if fields.is_empty() {
@@ -383,16 +386,13 @@ pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
     }
     let krate = quote!(__rcobj);
     let private = quote!(__rcobj::__private);
+    // Kept short: this is what the derive adds per field, and the compile time of a crate
+    // of many types follows it.
     let arms = fields.iter().map(|f| {
         let Field {
             index, member, ty, ..
         } = f;
-        quote! {
-            #index => match <#private::ReflectProbe<#ty>>::GET {
-                ::core::option::Option::Some(get) => ::core::option::Option::Some(get(&v.#member)),
-                ::core::option::Option::None => ::core::option::Option::None,
-            },
-        }
+        quote!(#index => (<#private::ReflectProbe<#ty>>::VALUE)(&self_.#member),)
     });
     let infos = fields.iter().map(|f| {
         let Field {
@@ -404,16 +404,14 @@ pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
         } = f;
         let type_name = written_type(ty);
         quote! {
-            #krate::reflect::FieldInfo::__derived(
+            #private::field::<#ty>(
+                __RCOBJ_READER,
+                #index,
                 #name,
-                #private::value_offset::<#ident>() + #private::offset_of!(#ident, #member),
-                #private::size_of::<#ty>(),
-                #private::align_of::<#ty>(),
+                #private::offset_of!(#ident, #member),
                 #type_name,
                 #doc,
-                __rcobj_field,
-                #index,
-                <#private::ReflectProbe<#ty>>::GET.is_some(),
+                <#private::ReflectProbe<#ty>>::REFLECTED,
             ),
         }
     });
@@ -422,20 +420,14 @@ pub fn expand(ident: &Ident, fields: &[Field]) -> (TokenStream, TokenStream) {
         #[allow(unused_imports)]
         use #private::NotReflect as _;
 
-        fn __rcobj_field(
-            o: #krate::reflect::Instance<'_>,
-            i: usize,
-        ) -> ::core::option::Option<#krate::reflect::Value<'_>> {
-            let v: &#ident = match o.value::<#ident>() {
-                ::core::option::Option::Some(v) => v,
-                ::core::option::Option::None => return ::core::option::Option::None,
-            };
+        fn __rcobj_field(self_: &#ident, i: usize) -> #krate::reflect::Value<'_> {
             match i {
                 #(#arms)*
-                _ => ::core::option::Option::None,
+                _ => #krate::reflect::Value::None,
             }
         }
 
+        const __RCOBJ_READER: #private::Reader = #private::reader::<#ident>(__rcobj_field);
         static __RCOBJ_FIELDS: [#krate::reflect::FieldInfo; #len] = [#(#infos)*];
     };
     (items, quote!(&__RCOBJ_FIELDS))

@@ -11,17 +11,24 @@ use crate::cell::ObjCell;
 use crate::obj::{AnyObj, Obj};
 use crate::type_info::{AnyObject, Object, TypeInfo};
 
-/// The getter the derive writes once per type: the value of own field `index` (its
-/// position in [`TypeInfo::fields`]) of an instance, or `None` if the object is not an
-/// instance of the type or the field is opaque. Safe code.
-#[doc(hidden)]
-pub type Getter = for<'a> fn(Instance<'a>, usize) -> Option<Value<'a>>;
+/// A derived type's reader of its own fields, type-erased: `<T as Fields>::field` for the
+/// type `T` that declares them, taking a pointer to a `T` value. The `'static` is a
+/// stand-in: the value borrows from the object, and the one caller (`FieldInfo::read`)
+/// shortens it to the object's borrow at once.
+pub(crate) type Read = unsafe fn(*const (), usize) -> Value<'static>;
 
 /// How a field's value is read.
 #[derive(Clone, Copy)]
 pub(crate) enum Access {
-    /// A derived type's field: the type's getter and the field's position.
-    Derived { get: Getter, index: usize },
+    /// A derived type's field: its position among the type's own fields, the type's reader,
+    /// the type, and its value offset. The reader is called only on objects that are
+    /// instances of `owner`.
+    Derived {
+        index: usize,
+        read: Read,
+        owner: &'static TypeInfo,
+        at: usize,
+    },
     /// A field whose type does not implement [`Reflect`](super::Reflect).
     Opaque,
     /// A runtime type's declared field, read from the object's bytes.
@@ -87,20 +94,16 @@ pub struct FieldInfo {
 }
 
 impl FieldInfo {
-    /// A derived type's field. Used by the derive; `reflected` says whether the field's
-    /// type implements `Reflect` (else `get` is never called for it).
-    #[doc(hidden)]
+    /// A derived type's field, made by `__private::field` (see `reflect::probe`).
     #[allow(clippy::too_many_arguments)]
-    pub const fn __derived(
+    pub(crate) const fn derived(
         name: &'static str,
         offset: usize,
         size: usize,
         align: usize,
         type_name: &'static str,
         doc: &'static str,
-        get: Getter,
-        index: usize,
-        reflected: bool,
+        access: Access,
     ) -> FieldInfo {
         FieldInfo {
             name,
@@ -109,11 +112,7 @@ impl FieldInfo {
             align,
             type_name,
             doc,
-            access: if reflected {
-                Access::Derived { get, index }
-            } else {
-                Access::Opaque
-            },
+            access,
         }
     }
 
@@ -156,8 +155,8 @@ impl FieldInfo {
     /// of a root type with an 8-aligned value is at 24), as tvm-ffi's `TVMFFIFieldInfo`
     /// counts.
     ///
-    /// Metadata: reflection reads a derived type's fields through safe getters, never
-    /// through this offset.
+    /// Metadata: reflection reads a derived type's fields through the function the derive
+    /// writes for the type (safe code), never through this offset.
     ///
     /// ```
     /// use rcobj::{value_offset, Object};
@@ -315,10 +314,24 @@ impl FieldInfo {
     #[inline]
     pub(crate) unsafe fn read<'a>(&self, inst: Instance<'a>) -> Value<'a> {
         match self.access {
-            Access::Derived { get, index } => match get(inst, index) {
-                Some(v) => v,
-                None => Value::Opaque(self.type_name),
-            },
+            Access::Derived {
+                index,
+                read,
+                owner,
+                at,
+            } => {
+                if inst.is_instance_of(owner) {
+                    // SAFETY: the object is an instance of `owner`, so the bytes at `at` are
+                    // a live value of the type that declares this field (its value offset is
+                    // the same along the hierarchy), and `read` is that type's
+                    // `Fields::field`, taking the pointer as its `&self` (see
+                    // `reflect::probe::erase`). The value borrows from the object, for `'a`.
+                    let value: Value<'a> = unsafe { read(inst.value_at(at), index) };
+                    value
+                } else {
+                    Value::Opaque(self.type_name)
+                }
+            }
             Access::Opaque => Value::Opaque(self.type_name),
             // SAFETY: guaranteed by the caller: the object has this field at this offset.
             Access::Raw(kind) => unsafe { kind.read(inst.object(), self.offset) },
@@ -492,7 +505,7 @@ impl fmt::Debug for AllFields<'_> {
     }
 }
 
-/// An object seen with its real type: what a field getter reads from.
+/// An object seen with its real type.
 ///
 /// [`value`](Instance::value) hands out the value as any type the object is an instance
 /// of, checked against the real type (no unsafe code needed to read a field).
@@ -630,6 +643,23 @@ impl<'a> Instance<'a> {
                 .get(depth)
                 .is_some_and(|a| ptr::eq(*a, target));
         is_a.then(|| Obj::cell(self.obj).as_ptr().cast_const())
+    }
+
+    /// Whether the object is an instance of `ty` (it or a descendant).
+    #[inline]
+    pub(crate) fn is_instance_of(self, ty: &TypeInfo) -> bool {
+        self.block_of(ty, ty.depth()).is_some()
+    }
+
+    /// A pointer `at` bytes into the object's block, with the provenance of the block.
+    #[inline]
+    pub(crate) fn value_at(self, at: usize) -> *const () {
+        Obj::cell(self.obj)
+            .as_ptr()
+            .cast_const()
+            .cast::<u8>()
+            .wrapping_add(at)
+            .cast()
     }
 }
 

@@ -100,8 +100,6 @@ mod value;
 mod visit;
 
 pub use self::any::AsAnyObj;
-#[doc(hidden)]
-pub use self::field::Getter;
 pub use self::field::{AllFields, FieldInfo, Instance};
 pub use self::repr::repr;
 pub use self::runtime::FieldKind;
