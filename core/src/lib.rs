@@ -182,6 +182,83 @@
 //! assert_eq!(Counted::type_info().live_count(), 0);
 //! ```
 //!
+//! ## Reflection
+//!
+//! The derive also describes every field of the struct: [`TypeInfo::fields`] lists the
+//! type's own fields as [`FieldInfo`](reflect::FieldInfo)s (name, offset from the object
+//! header as tvm-ffi counts it, size, alignment, the type as written, the doc comment), and
+//! [`TypeInfo::all_fields`] adds the inherited ones, root first. `#[object(skip)]` leaves a
+//! field out, `#[object(rename = "...")]` renames it. The `#[parent]` field is not a field
+//! of its own: its fields are the parent's.
+//!
+//! A field whose type implements [`Reflect`](reflect::Reflect) (numbers, strings, bytes,
+//! `Option`, sequences, `Obj<T>`, `WeakObj<T>`…, and your own types) shows its value as a
+//! [`Value`](reflect::Value); any other field (a `HashMap`, a `Mutex`) is listed as
+//! opaque. The derive never requires `Reflect`, and the table is static data: creating,
+//! cloning and dropping objects costs the same with it.
+//!
+//! Generic services run on the description, through any handle (an `Obj<Base>`, an
+//! [`AnyObj`], an [`ObjBorrow`]), on the object's *real* type:
+//! [`repr`](reflect::repr) prints an object graph (shared nodes once, cycles through weak
+//! references ending), [`structural_eq`](reflect::structural_eq) and
+//! [`structural_hash`](reflect::structural_hash) compare and hash it consistently,
+//! [`visit_children`](reflect::visit_children) and [`walk`](reflect::walk) traverse it. See
+//! [`reflect`] for the rules (sharing, cycles, weak and opaque fields).
+//!
+//! ```
+//! use rcobj::reflect::{repr, structural_eq, structural_hash, walk};
+//! use rcobj::{AnyObj, Obj, Object};
+//!
+//! #[derive(Object)]
+//! #[object(key = "demo.Expr")]
+//! struct Expr;
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Const", final)]
+//! struct Const { #[parent] expr: Expr, value: i64 }
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Var", final)]
+//! struct Var {
+//!     #[parent]
+//!     expr: Expr,
+//!     /// The variable's name.
+//!     name: String,
+//!     #[object(skip)]
+//!     uses: u32,
+//! }
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Add", final)]
+//! struct Add { #[parent] expr: Expr, lhs: Obj<Expr>, rhs: Obj<Expr> }
+//!
+//! let build = || -> AnyObj {
+//!     let one = Obj::new(Const { expr: Expr, value: 1 }).upcast();
+//!     let x = Obj::new(Var { expr: Expr, name: "x".into(), uses: 0 }).upcast();
+//!     Obj::new(Add { expr: Expr, lhs: one, rhs: x }).upcast()
+//! };
+//! let e = build();
+//! assert_eq!(repr(&e), r#"demo.Add(lhs=demo.Const(value=1), rhs=demo.Var(name="x"))"#);
+//!
+//! // The description.
+//! let name = &Var::type_info().fields()[0];
+//! assert_eq!((name.name(), name.type_name(), name.doc()), ("name", "String", "The variable's name."));
+//! assert_eq!(name.offset(), 24); // from the start of the object header
+//!
+//! // Built apart, equal, with equal hashes.
+//! assert!(structural_eq(&e, &build()));
+//! assert_eq!(structural_hash(&e), structural_hash(&build()));
+//!
+//! let mut keys = vec![];
+//! walk(&e, |node| keys.push(Obj::type_info(node).key()));
+//! assert_eq!(keys, ["demo.Add", "demo.Const", "demo.Var"]);
+//! ```
+//!
+//! Runtime-defined types declare their fields with [`RuntimeTypeBuilder::field`].
+//!
 //! ## Runtime-defined types
 //!
 //! Language bindings, JITs and code generators can define object types at run time with
@@ -469,6 +546,7 @@ mod deleter;
 mod header;
 mod intern;
 mod obj;
+pub mod reflect;
 pub mod registry;
 mod runtime_type;
 #[cfg(feature = "serde")]
@@ -517,6 +595,9 @@ pub use crate::weak::WeakObj;
 ///   crates that re-export rcobj.
 /// * `#[parent]` on the first field of a `#[repr(C)]` struct: that field's type is the
 ///   parent, so the object is also a valid object of the parent type.
+/// * On a field, `#[object(skip)]` leaves it out of reflection and
+///   `#[object(rename = "...")]` gives it another name there (see [`reflect`]); its doc
+///   comment becomes [`FieldInfo::doc`](reflect::FieldInfo::doc).
 ///
 /// Named, tuple and unit structs are accepted; enums, unions, generic structs and
 /// `repr(packed)` are rejected with an error on the offending tokens.
@@ -577,6 +658,7 @@ pub mod __private {
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
+    pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
     pub use crate::registry::Registration;
     pub use crate::tvm_ffi_probe::{
         CreatorProbe, FfiExport, FfiProbe, FieldAccess, NoCreator, NoFfiField,

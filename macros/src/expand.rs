@@ -324,6 +324,10 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         });
     }
 
+    // The field table (a static passed to `TypeInfo::__new`) and what it needs.
+    let (reflect_items, reflect_fields) =
+        crate::reflect::expand(ident, &object.fields, &krate.to_token_stream());
+
     let new_args = quote_spanned! {span=>
         #key,
         #site_key,
@@ -335,6 +339,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         ::core::mem::size_of::<#ident>(),
         ::core::mem::align_of::<#ident>(),
         #behaviour_table,
+        #reflect_fields,
     };
     let type_info_static = quote! {
         // SAFETY: initialises a `static`.
@@ -441,6 +446,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
 
             #behaviour
             #type_info_static
+            #reflect_items
             #object_impl
             #up_impls
             #markers

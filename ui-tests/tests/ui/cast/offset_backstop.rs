@@ -30,6 +30,7 @@ static INFO: TypeInfo = unsafe {
         std::mem::size_of::<Wide>(),
         std::mem::align_of::<Wide>(),
         Behaviour::EMPTY,
+        &[],
     )
 };
 
