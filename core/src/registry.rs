@@ -60,7 +60,11 @@ use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNA
 
 /// A link-time registration, emitted by the derive. Not part of the public API.
 #[doc(hidden)]
-pub struct Registration(pub &'static TypeInfo);
+pub struct Registration(
+    pub &'static TypeInfo,
+    /// With tvm-ffi, the type's creator of default instances, if it is `Default`.
+    pub Option<crate::tvm_ffi_probe::Creator>,
+);
 
 inventory::collect!(Registration);
 

@@ -218,7 +218,10 @@ fn a_derived_type_under_a_tvm_ffi_key_is_refused_and_nothing_else() {
     let msg = panic_message(|| {
         Impostor::type_info().index();
     });
-    assert!(msg.contains("`ffi.Shape` is already registered in tvm-ffi"), "{msg}");
+    assert!(
+        msg.contains("`ffi.Shape` is already registered in tvm-ffi"),
+        "{msg}"
+    );
     assert!(msg.contains("another runtime"), "{msg}");
     let msg = panic_message(|| {
         ImpostorChild::type_info().index();

@@ -31,7 +31,7 @@ def demo(lib):
 
     tree = make_tree(2)  # a tree of rcobj objects, built in Rust
     print(type(tree).__tvm_ffi_type_info__.type_key, tree.label, tree.weight, tree.at.x)
-    print(tree.children[0].children[1])  # rcobj_demo.Leaf(label="leaf1", ...)
+    print(tree.children[1].children[0].children[1])  # rcobj_demo.Leaf(label="leaf1", ...)
     assert tvm_ffi.structural_equal(tree, make_tree(2))
     copy = tvm_ffi.serialization.from_json_graph_str(
         tvm_ffi.serialization.to_json_graph_str(tree))
@@ -62,7 +62,8 @@ def check(lib):
     leaf_cls = type(leaf)
     assert node_cls.__tvm_ffi_type_info__.type_key == "rcobj_demo.Node"
     assert leaf_cls.__tvm_ffi_type_info__.type_key == "rcobj_demo.Leaf"
-    assert issubclass(leaf_cls, node_cls), "Leaf's parent is Node in tvm-ffi too"
+    assert leaf_cls.__tvm_ffi_type_info__.parent_type_info.type_key == "rcobj_demo.Node"
+    assert issubclass(leaf_cls, node_cls), "Leaf's parent is Node in Python too"
     assert type(tree.at).__tvm_ffi_type_info__.type_key == "rcobj_demo.Point"
 
     # Field values, read through the Rust getters.
@@ -119,7 +120,13 @@ def check(lib):
     p = Point(x=3.0, y=4.0)
     assert (p.x, p.y) == (3.0, 4.0) and f("rcobj_demo.point_norm")(p) == 5.0
     assert (Point().x, Point(y=2.0).x) == (0.0, 0.0)
-    n = node_cls(label="made in Python", weight=7, children=[tree.children[0]])
+
+    @tvm_ffi.register_object("rcobj_demo.Node")
+    class Node(tvm_ffi.Object):
+        pass
+
+    n = Node(label="made in Python", weight=7, children=[tree.children[0]])
+    assert Node().label == "" and Node().children == ()
     assert (n.label, n.weight, n.at) == ("made in Python", 7, None)
     assert n.children[0].same_as(tree.children[0])
     assert f("rcobj_demo.sum_weights")(n) == 7 + 0 + 0 + 1

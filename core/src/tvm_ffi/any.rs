@@ -166,20 +166,6 @@ fn raw_pod(type_index: i32, value: AnyValue) -> RawAny {
 }
 
 impl<'a> AnyView<'a> {
-    /// Views a raw value.
-    ///
-    /// # Safety
-    ///
-    /// `raw` is a valid `TVMFFIAny` whose contents (object, string, pointer) stay alive
-    /// for `'a`.
-    #[allow(dead_code)] // for field getters, with the reflection registration
-    pub(crate) unsafe fn from_raw(raw: RawAny) -> AnyView<'a> {
-        AnyView {
-            raw,
-            _borrow: PhantomData,
-        }
-    }
-
     /// The raw value.
     pub(crate) fn raw(&self) -> RawAny {
         self.raw

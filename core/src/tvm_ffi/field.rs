@@ -82,9 +82,12 @@ unsafe fn set_field<F: FromAny>(field: *mut u8, value: AnyView<'_>) -> Result<()
     Ok(())
 }
 
-/// What a field's setter function knows: which field of which type.
+/// What a field's setter function knows: which field of which type. The type by index
+/// and key, not by descriptor: tvm-ffi keeps the setter for the life of the process, and a
+/// runtime type's descriptor may be freed before.
 pub(crate) struct SetterContext {
-    pub(crate) owner: &'static TypeInfo,
+    pub(crate) owner_index: i32,
+    pub(crate) owner_key: String,
     pub(crate) name: String,
     pub(crate) offset: usize,
     pub(crate) access: Access,
@@ -179,12 +182,15 @@ unsafe fn set_field_call(
 ) -> Result<(), Error> {
     // SAFETY: per the caller.
     let header = unsafe { &*field.sub(ctx.offset).cast::<ObjectHeader>() };
-    let real = registry::by_index(header.type_index());
-    if !real.as_deref().is_some_and(|t| t.is_a(ctx.owner)) {
+    // The object's real type is the field's type or a descendant (the header keeps its
+    // type alive while the caller holds the object).
+    let is_owner = |t: &TypeInfo| {
+        t.index() == ctx.owner_index || t.ancestors().iter().any(|a| a.index() == ctx.owner_index)
+    };
+    if !registry::info_of(header).is_some_and(is_owner) {
         return Err(Error::type_error(format!(
             "`{}.{}`: not an object of that type",
-            ctx.owner.key(),
-            ctx.name
+            ctx.owner_key, ctx.name
         )));
     }
     // Acquire: if this is the only reference, every earlier use of the object through
@@ -195,8 +201,7 @@ unsafe fn set_field_call(
             format!(
                 "`{}.{}` is read-only: the object is shared (fields of an rcobj object are \
                  set only while tvm-ffi builds a new object)",
-                ctx.owner.key(),
-                ctx.name
+                ctx.owner_key, ctx.name
             ),
         ));
     }
@@ -204,7 +209,7 @@ unsafe fn set_field_call(
     // other handle, borrow or thread can reach the field; the field is an initialised value
     // of the setter's type (the object is an instance of the owner type).
     unsafe { (ctx.access.set)(field, value) }
-        .map_err(|e| e.context(&format!("`{}.{}`: ", ctx.owner.key(), ctx.name)))
+        .map_err(|e| e.context(&format!("`{}.{}`: ", ctx.owner_key, ctx.name)))
 }
 
 /// `TVMFFIObjectCreator` for `T`: a new `Obj::new(T::default())` (+1) in `*out`.

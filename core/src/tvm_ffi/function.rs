@@ -146,6 +146,17 @@ impl Function {
         &self.obj
     }
 
+    /// A borrowed view of the function, as a raw value.
+    pub(crate) fn view_raw(&self) -> RawAny {
+        RawAny {
+            type_index: sys::K_FUNCTION,
+            small_len: 0,
+            value: sys::AnyValue {
+                v_ptr: self.handle(),
+            },
+        }
+    }
+
     fn handle(&self) -> sys::Handle {
         AnyObj::cell(&self.obj).as_ptr().cast()
     }

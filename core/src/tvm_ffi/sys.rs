@@ -4,14 +4,13 @@
 //! # Why not the `tvm-ffi-sys` crate
 //!
 //! crates.io has `tvm-ffi-sys` 0.1.15, the bindings of the tvm-ffi project itself. We read
-//! it and chose to declare what we use here instead (about 25 functions and 8 structs,
+//! it and chose to declare what we use here instead (13 functions and 10 types,
 //! checked against `c_api.h` by the layout tests below):
 //!
-//! * It lacks four functions we need (`TVMFFITypeRegisterField`,
-//!   `TVMFFITypeRegisterMetadata`, `TVMFFIObjectIncRef`, `TVMFFIObjectDecRef`), and
-//!   declares two that the pinned library does not export (`TVMFFITraceback`,
-//!   `TVMFFITestingDummyTarget`): its declarations follow the project's newer sources, not
-//!   the wheel we pin.
+//! * It lacks three functions we need (`TVMFFITypeRegisterField`,
+//!   `TVMFFITypeRegisterMetadata`, `TVMFFIObjectDecRef`), and declares two that the pinned
+//!   library does not export (`TVMFFITraceback`, `TVMFFITestingDummyTarget`): its
+//!   declarations follow the project's newer sources, not the wheel we pin.
 //! * Its build script fails without `tvm-ffi-config` with a message that names no version,
 //!   and links from the wheel's own directory, which Cargo leaves off the run-time library
 //!   path of tests and doctests; ours names the pinned wheel and links through `OUT_DIR`
@@ -25,9 +24,6 @@
 //! Everything here is `pub(crate)`; the safe API is the rest of `rcobj::tvm_ffi`.
 
 #![allow(non_snake_case)]
-// The type-table and reflection declarations are used by the registry hook, which lands
-// once the registry's index rework does.
-#![allow(dead_code)]
 
 use core::ffi::{c_char, c_int, c_void};
 
@@ -185,9 +181,6 @@ pub(crate) struct ErrorCell {
     pub(crate) backtrace: ByteArray,
 }
 
-/// The `StringObj` / `BytesObj` payload after the header.
-pub(crate) type StrCell = ByteArray;
-
 /// `TVMFFISeqCell`: the `ArrayObj` payload after the header.
 #[repr(C)]
 pub(crate) struct SeqCell {
@@ -212,12 +205,13 @@ pub(crate) const K_SMALL_STR: i32 = 11;
 pub(crate) const K_STATIC_OBJECT_BEGIN: i32 = 64;
 pub(crate) const K_OBJECT: i32 = 64;
 pub(crate) const K_STR: i32 = 65;
-pub(crate) const K_ERROR: i32 = 67;
 pub(crate) const K_FUNCTION: i32 = 68;
 pub(crate) const K_ARRAY: i32 = 71;
 
 // ---- field flags (`TVMFFIFieldFlagBitMask`) ---------------------------------------------
 
+pub(crate) const FIELD_HAS_DEFAULT: i64 = 1 << 1;
+pub(crate) const FIELD_DEFAULT_FROM_FACTORY: i64 = 1 << 5;
 pub(crate) const FIELD_SETTER_IS_FUNCTION: i64 = 1 << 11;
 
 /// `kTVMFFISEqHashKindTreeNode`.
@@ -225,7 +219,6 @@ pub(crate) const SEQ_HASH_TREE_NODE: i32 = 1;
 
 extern "C" {
     pub(crate) fn TVMFFIGetVersion(out: *mut Version);
-    pub(crate) fn TVMFFIObjectIncRef(obj: Handle) -> c_int;
     pub(crate) fn TVMFFIObjectDecRef(obj: Handle) -> c_int;
     pub(crate) fn TVMFFITypeGetOrAllocIndex(
         type_key: *const ByteArray,

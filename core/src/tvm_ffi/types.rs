@@ -222,16 +222,50 @@ pub(crate) fn alloc_for(info: &TypeInfo) -> Result<i32, String> {
             parent.key()
         ));
     }
-    let fingerprint = format!(
-        "{}|{}|{}|{}|{}",
+    let _lock = lock();
+    let index = alloc_index(key, info.depth(), parent, parent_index, fingerprint(info))?;
+    let creator = if info.is_runtime() {
+        None
+    } else {
+        creator_of(info)
+    };
+    export(info, index, creator)?;
+    Ok(index)
+}
+
+/// What a type is, for telling a runtime type registered again under its key from another.
+fn fingerprint(info: &TypeInfo) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}",
         info.depth(),
-        ffi_key(parent),
+        info.parent().map_or("", ffi_key),
         info.size(),
         info.align(),
-        info.is_runtime()
-    );
-    let _lock = lock();
-    alloc_index(key, info.depth(), parent, parent_index, fingerprint)
+        info.is_runtime(),
+        super::export::fields_fingerprint(info)
+    )
+}
+
+/// The creator the derive registered for a static type, if it is `Default`.
+fn creator_of(info: &TypeInfo) -> Option<crate::tvm_ffi_probe::Creator> {
+    inventory::iter::<crate::registry::Registration>
+        .into_iter()
+        .find(|r| core::ptr::eq(r.0, info))
+        .and_then(|r| r.1)
+}
+
+/// Registers the type's reflection with tvm-ffi (once); a failure refuses the type.
+fn export(
+    info: &TypeInfo,
+    index: i32,
+    creator: Option<crate::tvm_ffi_probe::Creator>,
+) -> Result<(), String> {
+    super::export::export_type(info, index, creator).map_err(|e| {
+        format!(
+            "rcobj: tvm-ffi did not take the reflection of `{}`: {e}",
+            info.key()
+        )
+    })
 }
 
 /// Allocates the tvm-ffi indices of the linked (static) types, parents first; one result
@@ -246,6 +280,11 @@ pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, Strin
         core::ptr::from_ref(AnyObject::type_info()) as usize,
         sys::K_OBJECT,
     );
+    let creators: BTreeMap<usize, crate::tvm_ffi_probe::Creator> =
+        inventory::iter::<crate::registry::Registration>
+            .into_iter()
+            .filter_map(|r| Some((core::ptr::from_ref(r.0) as usize, r.1?)))
+            .collect();
     let _lock = lock();
     for i in order {
         let info = types[i];
@@ -258,14 +297,11 @@ pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, Strin
                     parent.key()
                 )),
                 Some(&parent_index) => {
-                    let fingerprint = format!(
-                        "{}|{}|{}|{}|false",
-                        info.depth(),
-                        ffi_key(parent),
-                        info.size(),
-                        info.align()
-                    );
-                    alloc_index(key, info.depth(), parent, parent_index, fingerprint)
+                    alloc_index(key, info.depth(), parent, parent_index, fingerprint(info))
+                        .and_then(|index| {
+                            let creator = creators.get(&(core::ptr::from_ref(info) as usize));
+                            export(info, index, creator.copied()).map(|()| index)
+                        })
                 }
             },
         };
