@@ -232,3 +232,18 @@ fn a_derived_type_under_a_tvm_ffi_key_is_refused_and_nothing_else() {
     assert_eq!(registry::by_key("ffi.Tensor").unwrap().index(), 70);
     let _ = Obj::new(Shape { sides: 3 });
 }
+
+/// A type with the default key (its Rust path), which the registry decides while it is built.
+#[derive(Object, Default)]
+struct DefaultKeyed {
+    x: i64,
+}
+
+#[test]
+fn a_default_key_reaches_tvm_ffi_as_the_registry_decided_it() {
+    let info = DefaultKeyed::type_info();
+    assert!(info.key().ends_with("::DefaultKeyed"), "{}", info.key());
+    assert_agree(info);
+    let entry = rcobj::tvm_ffi::type_entry(info.key()).unwrap();
+    assert_eq!(entry.fields, ["x"]);
+}

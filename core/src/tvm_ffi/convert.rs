@@ -295,7 +295,7 @@ pub(crate) fn ffi_key(info: &crate::TypeInfo) -> &str {
     if info.depth() == 0 {
         "ffi.Object"
     } else {
-        info.key()
+        info.current_key()
     }
 }
 

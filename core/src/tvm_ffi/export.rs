@@ -118,13 +118,13 @@ pub(crate) fn export_type(
         let metadata = format!(r#"{{"type_schema":"{}"}}"#, json_escape(&(access.schema)()));
         let setter = make_setter(SetterContext {
             owner_index: index,
-            owner_key: info.key().into(),
+            owner_key: info.current_key().into(),
             name: field.name().into(),
             offset: field.offset(),
             access,
         });
         // A default, made on demand: a new default object's value of the field.
-        let default = creator.map(|c| default_factory(info.key(), field, c, access));
+        let default = creator.map(|c| default_factory(info.current_key(), field, c, access));
         let mut flags = sys::FIELD_SETTER_IS_FUNCTION;
         if default.is_some() {
             flags |= sys::FIELD_HAS_DEFAULT | sys::FIELD_DEFAULT_FROM_FACTORY;

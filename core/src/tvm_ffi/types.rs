@@ -209,7 +209,7 @@ fn alloc_index(
 /// Allocates the tvm-ffi index of a type that the registry is about to register (its
 /// parent registered before it). The caller holds the registry lock.
 pub(crate) fn alloc_for(info: &TypeInfo) -> Result<i32, String> {
-    let key = info.key();
+    let key = info.current_key();
     let parent = info
         .parent()
         .ok_or_else(|| format!("rcobj: `{key}` has no parent"))?;
@@ -219,7 +219,7 @@ pub(crate) fn alloc_for(info: &TypeInfo) -> Result<i32, String> {
     if parent_index < 0 {
         return Err(format!(
             "rcobj: `{key}` cannot be registered: its parent `{}` is not registered",
-            parent.key()
+            parent.current_key()
         ));
     }
     let _lock = lock();
@@ -263,7 +263,7 @@ fn export(
     super::export::export_type(info, index, creator).map_err(|e| {
         format!(
             "rcobj: tvm-ffi did not take the reflection of `{}`: {e}",
-            info.key()
+            info.current_key()
         )
     })
 }
@@ -288,13 +288,13 @@ pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, Strin
     let _lock = lock();
     for i in order {
         let info = types[i];
-        let key = info.key();
+        let key = info.current_key();
         let result = match info.parent() {
             None => Err(format!("rcobj: `{key}` has no parent")),
             Some(parent) => match index_of.get(&(core::ptr::from_ref(parent) as usize)) {
                 None => Err(format!(
                     "rcobj: `{key}` cannot be registered: its parent `{}` is not registered",
-                    parent.key()
+                    parent.current_key()
                 )),
                 Some(&parent_index) => {
                     alloc_index(key, info.depth(), parent, parent_index, fingerprint(info))
