@@ -161,9 +161,12 @@ fn a_key_tvm_ffi_has_is_refused_with_a_clear_error() {
 
 #[test]
 fn runtime_types_get_their_index_from_tvm_ffi_too() {
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = released.clone();
     let ty = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
         .parent::<Shape>()
         .layout(16, 8)
+        .on_release(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
         .register()
         .unwrap();
     let index = ty.info().index();
@@ -172,16 +175,21 @@ fn runtime_types_get_their_index_from_tvm_ffi_too() {
     assert!(registry::by_index(index).is_some_and(|t| t.key() == "rcobj_tests.types.Dynamic"));
     assert!(ty.unregister());
     drop(ty);
+    wait_released(&released);
     // The key keeps its tvm-ffi index: registered again (released, same description), it
     // gets it back; with another description, a clear error.
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = released.clone();
     let again = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
         .parent::<Shape>()
         .layout(16, 8)
+        .on_release(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
         .register()
         .unwrap();
     assert_eq!(again.info().index(), index);
     assert!(again.unregister());
     drop(again);
+    wait_released(&released);
     let other = RuntimeTypeBuilder::new("rcobj_tests.types.Dynamic")
         .parent::<Shape>()
         .layout(32, 8)
@@ -246,4 +254,18 @@ fn a_default_key_reaches_tvm_ffi_as_the_registry_decided_it() {
     assert_agree(info);
     let entry = rcobj::tvm_ffi::type_entry(info.key()).unwrap();
     assert_eq!(entry.fields, ["x"]);
+}
+
+/// Waits until a released runtime type's `on_release` ran (other test threads merge their
+/// counts when they next count or exit).
+fn wait_released(flag: &std::sync::atomic::AtomicBool) {
+    let start = std::time::Instant::now();
+    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+        rcobj::merge_thread_counts();
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the runtime type was never released"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }

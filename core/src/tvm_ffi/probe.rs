@@ -5,12 +5,11 @@
 //! `F: ToAny + FromAny` (a [`FieldAccess`] with the field's getter, setter and type), and
 //! otherwise the default constant of [`NoFfiField`] (`None`: the field stays invisible to
 //! tvm-ffi). Per type, `<CreatorProbe<T>>::CREATOR` is a creator (an object made with
-//! `T::default()`) when the feature is on and `T: Default + Send + Sync`. The derive
-//! submits both in an [`FfiExport`], collected at link time.
+//! `T::default()`) when the feature is on and `T: Default + Send + Sync`. The derive puts
+//! the first in each field's `FieldInfo` and the second in the type's link-time
+//! `Registration`.
 
 use core::marker::PhantomData;
-
-use crate::TypeInfo;
 
 /// How tvm-ffi reads and writes one field (its getter, setter and type), if it can.
 #[derive(Clone, Copy)]
@@ -59,16 +58,3 @@ impl<T: crate::Object + Default + Send + Sync> CreatorProbe<T> {
     /// Makes `Obj::new(T::default())`.
     pub const CREATOR: Option<Creator> = Some(crate::tvm_ffi::field::create::<T>);
 }
-
-/// What the derive submits per type: the type, one entry per own reflected field (in the
-/// order of `TypeInfo::fields()`), and the creator.
-pub struct FfiExport {
-    /// The type.
-    pub info: &'static TypeInfo,
-    /// Per own field, in order: how tvm-ffi reads and writes it, if it can.
-    pub fields: &'static [Option<FieldAccess>],
-    /// Makes a default instance, for a `Default + Send + Sync` type.
-    pub creator: Option<Creator>,
-}
-
-inventory::collect!(FfiExport);
