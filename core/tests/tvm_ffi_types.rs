@@ -269,3 +269,33 @@ fn wait_released(flag: &std::sync::atomic::AtomicBool) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
+
+#[test]
+fn concurrent_registrations_are_serialised_through_the_type_lock() {
+    // libtvm_ffi's table has no lock of its own: eight threads registering at once must
+    // each get a distinct index that tvm-ffi agrees on.
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                (0..16)
+                    .map(|i| {
+                        RuntimeTypeBuilder::new(format!("rcobj_tests.types.Concurrent{t}_{i}"))
+                            .parent::<Shape>()
+                            .layout(16, 8)
+                            .register()
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let types: Vec<_> = threads.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut indices: Vec<i32> = types.iter().map(|t| t.info().index()).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(indices.len(), types.len());
+    for ty in &types {
+        assert_agree(ty.info());
+        assert!(ty.unregister());
+    }
+}
