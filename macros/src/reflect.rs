@@ -438,28 +438,8 @@ mod tests {
     use quote::quote;
 
     use super::written_type;
-    use crate::derive;
 
-    /// The `compile_error!` messages the derive emits for `input`.
-    fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
-        let input: syn::DeriveInput = syn::parse2(input).expect("a valid item");
-        let mut messages = Vec::new();
-        let mut tokens = derive(&input).into_iter();
-        while let Some(token) = tokens.next() {
-            let proc_macro2::TokenTree::Ident(ident) = &token else {
-                continue;
-            };
-            if ident != "compile_error" {
-                continue;
-            }
-            tokens.next();
-            if let Some(proc_macro2::TokenTree::Group(group)) = tokens.next() {
-                let lit: syn::LitStr = syn::parse2(group.stream()).expect("a message");
-                messages.push(lit.value());
-            }
-        }
-        messages
-    }
+    use crate::tests::errors;
 
     #[test]
     fn valid_field_attributes() {
