@@ -245,6 +245,10 @@ pub(crate) fn type_name_of_index(index: i32) -> String {
         sys::K_BYTE_ARRAY_PTR => "bytes".into(),
         sys::K_OBJECT_RVALUE_REF => "object (r-value reference)".into(),
         sys::K_OBJECT => "ffi.Object".into(),
+        // Under the type lock the registry may be waiting for us: do not ask it.
+        i if i >= sys::K_STATIC_OBJECT_BEGIN && super::types::held() => {
+            format!("object of type index {i}")
+        }
         i if i >= sys::K_STATIC_OBJECT_BEGIN => match registry::by_index(i) {
             Some(t) => t.key().into(),
             None => format!("object of unknown type index {i}"),
