@@ -289,7 +289,10 @@ fn concurrent_registrations_are_serialised_through_the_type_lock() {
             })
         })
         .collect();
-    let types: Vec<_> = threads.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let types: Vec<_> = threads
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let mut indices: Vec<i32> = types.iter().map(|t| t.info().index()).collect();
     indices.sort_unstable();
     indices.dedup();
