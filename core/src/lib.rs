@@ -433,6 +433,15 @@
 //!   `T`) are untagged, as `T`. A [`WeakObj<T>`] is written as `Option<Obj<T>>` and read
 //!   back as a handle that upgrades to nothing. Sharing is not preserved. Pulls in
 //!   `erased-serde` for the type erasure.
+//! * `tvm-ffi` (off by default; needs `std`): one type system with Apache tvm-ffi
+//!   (`rcobj::tvm_ffi`). It links `libtvm_ffi` from the `apache-tvm-ffi` Python wheel
+//!   (`pip install apache-tvm-ffi==0.1.15.post2`); libtvm_ffi allocates every type index
+//!   (so [`FIRST_DYNAMIC_INDEX`] is its 128), its own types (`ffi.Array`, …) are foreign
+//!   types of the [`registry`], each derived type's reflected fields and metadata are
+//!   registered with it before the type is visible, values and `Send + Sync` closures
+//!   cross as tvm-ffi values and functions, and errors as tvm-ffi errors. From Python,
+//!   `tvm_ffi` shows Rust objects as classes with fields, `repr`, structural equality,
+//!   JSON graphs and keyword construction (of `Default` types).
 //!
 //! ## What is allocated, and when
 //!
@@ -554,6 +563,14 @@ mod serde_impl;
 #[cfg(feature = "serde")]
 mod serde_tagged;
 mod sync;
+#[cfg(feature = "tvm-ffi")]
+pub mod tvm_ffi;
+// loom's atomics change the header's layout, which tvm-ffi shares.
+#[cfg(all(feature = "tvm-ffi", loom))]
+compile_error!("the `tvm-ffi` feature does not build under `--cfg loom`");
+// The derive's tvm-ffi hooks: compiled with or without the feature.
+#[path = "tvm_ffi/probe.rs"]
+mod tvm_ffi_probe;
 mod type_info;
 mod unique;
 mod weak;
@@ -652,6 +669,9 @@ pub mod __private {
     pub use crate::counts::loom_thread_exit;
     pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
     pub use crate::registry::Registration;
+    pub use crate::tvm_ffi_probe::{
+        Creator, CreatorProbe, FfiProbe, FieldAccess, NoCreator, NoFfiField,
+    };
     pub use crate::type_info::{S, Z};
     pub use crate::TypeInfo;
     pub use inventory;

@@ -34,6 +34,11 @@ pub const ANY_OBJECT_INDEX: i32 = 64;
 /// static and dynamic types, [`ANY_OBJECT_INDEX`] for objects made in C) is foreign to the
 /// registry: objects made outside rcobj must use one (see [`Obj::from_raw`]).
 ///
+/// With the `tvm-ffi` feature there is one index space: libtvm_ffi allocates every rcobj
+/// index (`TVMFFITypeGetOrAllocIndex`), so this is tvm-ffi's first dynamic index, 128, and
+/// rcobj's types share the range with tvm-ffi's own dynamic types, which the registry knows
+/// as foreign types (see `rcobj::tvm_ffi`).
+///
 /// [`Obj::from_raw`]: crate::Obj::from_raw
 ///
 /// ```
@@ -43,11 +48,15 @@ pub const ANY_OBJECT_INDEX: i32 = 64;
 /// #[object(key = "doc.type_info.FIRST_DYNAMIC_INDEX")]
 /// struct Item;
 ///
-/// assert_eq!(FIRST_DYNAMIC_INDEX, 1 << 24);
+/// assert_eq!(FIRST_DYNAMIC_INDEX, if cfg!(feature = "tvm-ffi") { 128 } else { 1 << 24 });
 /// let index = Item::type_info().index();
 /// assert!((FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).contains(&index));
 /// ```
-pub const FIRST_DYNAMIC_INDEX: i32 = 1 << 24;
+pub const FIRST_DYNAMIC_INDEX: i32 = if cfg!(feature = "tvm-ffi") {
+    128
+} else {
+    1 << 24
+};
 /// Marks a [`TypeInfo`] whose index has not been assigned yet.
 pub(crate) const UNASSIGNED: i32 = -1;
 
@@ -223,6 +232,33 @@ impl TypeInfo {
             is_final,
             size,
             align,
+            fields: &[],
+            rc: core::ptr::null(),
+            behaviour: Behaviour::EMPTY,
+        }
+    }
+
+    /// The descriptor of one of libtvm_ffi's own types (`ffi.Array`, …), made when the
+    /// registry first meets it: no reference state (it is never released), no value layout
+    /// rcobj knows, an empty behaviour table.
+    #[cfg(feature = "tvm-ffi")]
+    pub(crate) fn foreign(
+        key: &'static str,
+        index: i32,
+        ancestors: &'static [&'static TypeInfo],
+    ) -> TypeInfo {
+        TypeInfo {
+            key,
+            site_key: None,
+            uses_site_key: AtomicBool::new(false),
+            rust_name: "<tvm-ffi type>",
+            index: AtomicI32::new(index),
+            depth: ancestors.len(),
+            parent: ancestors.last().copied(),
+            ancestors,
+            is_final: false,
+            size: 0,
+            align: 1,
             fields: &[],
             rc: core::ptr::null(),
             behaviour: Behaviour::EMPTY,

@@ -452,7 +452,11 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             #markers
 
             #private::inventory::submit! {
-                #private::Registration(&#type_info)
+                #private::Registration(&#type_info, {
+                    #[allow(unused_imports)]
+                    use #private::NoCreator as _;
+                    <#private::CreatorProbe<#ident>>::CREATOR
+                })
             }
 
             #assertions

@@ -411,13 +411,14 @@ pub fn expand(ident: &Ident, fields: &[Field], krate: &TokenStream) -> (TokenStr
                 #type_name,
                 #doc,
                 <#private::ReflectProbe<#ty>>::REFLECTED,
+                <#private::FfiProbe<#ty>>::FIELD,
             ),
         }
     });
     let len = fields.len();
     let items = quote! {
         #[allow(unused_imports)]
-        use #private::NotReflect as _;
+        use #private::{NoFfiField as _, NotReflect as _};
 
         fn __rcobj_field(self_: &#ident, i: usize) -> #krate::reflect::Value<'_> {
             match i {

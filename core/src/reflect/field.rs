@@ -91,6 +91,9 @@ pub struct FieldInfo {
     type_name: &'static str,
     doc: &'static str,
     pub(crate) access: Access,
+    /// How tvm-ffi reads and writes the field, if it can (derived types only).
+    #[cfg_attr(not(feature = "tvm-ffi"), allow(dead_code))]
+    pub(crate) ffi: Option<crate::tvm_ffi_probe::FieldAccess>,
 }
 
 impl FieldInfo {
@@ -104,6 +107,7 @@ impl FieldInfo {
         type_name: &'static str,
         doc: &'static str,
         access: Access,
+        ffi: Option<crate::tvm_ffi_probe::FieldAccess>,
     ) -> FieldInfo {
         FieldInfo {
             name,
@@ -113,6 +117,7 @@ impl FieldInfo {
             type_name,
             doc,
             access,
+            ffi,
         }
     }
 
@@ -130,6 +135,7 @@ impl FieldInfo {
             type_name: kind.type_name(),
             doc: "",
             access: Access::Raw(kind),
+            ffi: None,
         }
     }
 

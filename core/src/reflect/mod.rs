@@ -90,7 +90,7 @@
 //! object hashes by address.
 
 mod any;
-mod field;
+pub(crate) mod field;
 pub(crate) mod probe;
 mod repr;
 pub(crate) mod runtime;

@@ -74,7 +74,9 @@ pub const fn reader<T: crate::Object>(read: for<'a> fn(&'a T, usize) -> Value<'a
 }
 
 /// Field `index` of the type `reader` reads, of type `F`, at `offset` in that type's value:
-/// an entry of the table the derive writes. `reflected` is the probe's answer for `F`.
+/// an entry of the table the derive writes. `reflected` is the probe's answer for `F`, and
+/// `ffi` the tvm-ffi probe's (`tvm_ffi/probe.rs`).
+#[allow(clippy::too_many_arguments)]
 pub const fn field<F>(
     reader: Reader,
     index: usize,
@@ -83,6 +85,7 @@ pub const fn field<F>(
     type_name: &'static str,
     doc: &'static str,
     reflected: bool,
+    ffi: Option<crate::tvm_ffi_probe::FieldAccess>,
 ) -> FieldInfo {
     FieldInfo::derived(
         name,
@@ -101,5 +104,6 @@ pub const fn field<F>(
         } else {
             Access::Opaque
         },
+        ffi,
     )
 }

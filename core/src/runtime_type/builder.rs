@@ -540,6 +540,11 @@ impl RuntimeTypeBuilder {
                         existing,
                     },
                     RegisterError::Full => RuntimeTypeError::NoFreeIndex,
+                    #[cfg(feature = "tvm-ffi")]
+                    RegisterError::TvmFfi(reason) => RuntimeTypeError::TvmFfi {
+                        key: inner.info.key().to_owned(),
+                        reason,
+                    },
                 };
                 // Free it. Dropping a runtime parent's handle may release the parent, whose
                 // callback may panic; the other fields are freed all the same.

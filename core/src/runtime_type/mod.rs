@@ -200,6 +200,16 @@ pub enum RuntimeTypeError {
         /// The field that starts inside it.
         second: String,
     },
+    /// libtvm_ffi, which allocates every index with the `tvm-ffi` feature, refused the
+    /// type: its key is one of tvm-ffi's own, or another runtime's, or was used in this
+    /// process for a different type.
+    #[cfg(feature = "tvm-ffi")]
+    TvmFfi {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for RuntimeTypeError {
@@ -282,6 +292,10 @@ impl fmt::Display for RuntimeTypeError {
             ),
             Self::FieldsOverlap { first, second } => {
                 write!(f, "the fields `{first}` and `{second}` overlap")
+            }
+            #[cfg(feature = "tvm-ffi")]
+            Self::TvmFfi { key, reason } => {
+                write!(f, "tvm-ffi refused the type key `{key}`: {reason}")
             }
         }
     }
