@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The `tvm-ffi` feature: its Rust tests, lints and docs, and the Python end-to-end test.
 #
-# 1. `cargo test -p rcobj --features tvm-ffi` (and clippy, rustdoc) against the pinned wheel;
+# 1. `cargo test --workspace --features rcobj/tvm-ffi` (and clippy, rustdoc) against the
+#    pinned wheel: the whole workspace with one index space shared with libtvm_ffi;
 # 2. builds `tests/tvm-ffi-py` (a cdylib) with and without the feature and runs
 #    `tests/python/test_tvm_ffi.py` on both builds.
 # Called by .ci/run.
@@ -10,10 +11,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 bash .ci/install-tvm-ffi.sh
 
-echo "== cargo test -p rcobj --features tvm-ffi"
-cargo test -p rcobj --features tvm-ffi
+echo "== cargo test --workspace --features rcobj/tvm-ffi"
+cargo test --workspace --features rcobj/tvm-ffi
 echo "== cargo clippy --features tvm-ffi"
-cargo clippy -p rcobj --features tvm-ffi --all-targets -- -D warnings
+cargo clippy --workspace --features rcobj/tvm-ffi --all-targets -- -D warnings
 cargo clippy -p rcobj-tvm-ffi-py --features tvm-ffi --all-targets -- -D warnings
 echo "== cargo doc --features tvm-ffi"
 RUSTDOCFLAGS="-D warnings" cargo doc -p rcobj --no-deps --features tvm-ffi

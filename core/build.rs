@@ -19,7 +19,9 @@
 //! (`cargo test`, `cargo run`, doctests), so those find the library without
 //! `LD_LIBRARY_PATH`. Programs started another way need the directory on their library
 //! path, or the library already loaded (as it is in a Python process that imported
-//! `tvm_ffi`). Dependents' build scripts get the directory as `DEP_RCOBJ_TVM_FFI_LIBDIR`.
+//! `tvm_ffi`). Dependents' build scripts get the directory as `DEP_RCOBJ_TVM_FFI_LIBDIR`,
+//! and `DEP_RCOBJ_TVM_FFI=1`: C or C++ compiled against `rcobj.h` for an rcobj built with
+//! the feature must define `RCOBJ_TVM_FFI` (the header's index constants depend on it).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -89,6 +91,9 @@ fn tvm_ffi() {
     println!("cargo:rustc-link-lib=dylib=tvm_ffi");
     // `DEP_RCOBJ_TVM_FFI_LIBDIR` for dependents' build scripts (e.g. to add an rpath).
     println!("cargo:tvm_ffi_libdir={}", dir.display());
+    // `DEP_RCOBJ_TVM_FFI=1` for dependents' build scripts: C code compiled against
+    // `rcobj.h` defines `RCOBJ_TVM_FFI` from it (the header's index constants follow).
+    println!("cargo:tvm_ffi=1");
 }
 
 fn library_file_name() -> String {

@@ -1,6 +1,11 @@
 //! Compiles the C side of the C-ABI tests (`c/rcobj_test.c`) against `rcobj.h` as the
 //! `rcobj` crate ships it (the directory in `DEP_RCOBJ_INCLUDE`, from rcobj's build
 //! script), as a strict C11 translation unit with warnings as errors.
+//!
+//! When rcobj is built with its `tvm-ffi` feature (`DEP_RCOBJ_TVM_FFI=1`), the C side is
+//! compiled with `RCOBJ_TVM_FFI` defined, as the header asks, and the Rust tests get
+//! `cfg(rcobj_tvm_ffi)`: type indices then come from libtvm_ffi (one index space, a key's
+//! index kept for the life of the process), which some expectations depend on.
 
 use std::path::PathBuf;
 
@@ -12,7 +17,16 @@ fn main() {
         "cargo:rerun-if-changed={}",
         include.join("rcobj.h").display()
     );
-    cc::Build::new()
+    println!("cargo::rustc-check-cfg=cfg(rcobj_tvm_ffi)");
+    let tvm_ffi = std::env::var_os("DEP_RCOBJ_TVM_FFI").is_some();
+    if tvm_ffi {
+        println!("cargo::rustc-cfg=rcobj_tvm_ffi");
+    }
+    let mut build = cc::Build::new();
+    if tvm_ffi {
+        build.define("RCOBJ_TVM_FFI", None);
+    }
+    build
         .file("c/rcobj_test.c")
         .include(&include)
         .std("c11")

@@ -108,7 +108,15 @@ extern "C" {
  * a tvm-ffi type's index.
  */
 #define RCOBJ_ANY_OBJECT_INDEX 64
+#ifdef RCOBJ_TVM_FFI
+/* rcobj built with its `tvm-ffi` feature: one index space, allocated by libtvm_ffi from its
+ * first dynamic index; every index below belongs to tvm-ffi (its static types), and indices
+ * from 128 up may be tvm-ffi's own dynamic types, which rcobj's registry knows as foreign
+ * types. A build script sees the feature as DEP_RCOBJ_TVM_FFI=1. */
+#define RCOBJ_FIRST_DYNAMIC_INDEX 128
+#else
 #define RCOBJ_FIRST_DYNAMIC_INDEX (1 << 24)
+#endif
 
 /* The deleter stored in every header. `self` is the header's address. */
 typedef void (*rcobj_deleter)(void *self, int flags);

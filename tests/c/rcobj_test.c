@@ -309,9 +309,16 @@ int rcobj_c_root_type_queries(void) {
  */
 int rcobj_c_type_queries_not_found(const rcobj_object_header *c_object, const char *key,
                                    int32_t unused) {
+#ifdef RCOBJ_TVM_FFI
+  /* One index space with libtvm_ffi: the indices next to the root's and below the first
+   * dynamic one are tvm-ffi's own types (foreign types to rcobj's registry). */
+  const int32_t bad[] = {RCOBJ_TYPE_INDEX_NONE, INT32_MIN, RCOBJ_ANY_OBJECT_INDEX - 1, unused,
+                         INT32_MAX};
+#else
   const int32_t bad[] = {RCOBJ_TYPE_INDEX_NONE, INT32_MIN, 0, 1, RCOBJ_ANY_OBJECT_INDEX - 1,
                          RCOBJ_ANY_OBJECT_INDEX + 1, RCOBJ_FIRST_DYNAMIC_INDEX - 1, unused,
                          INT32_MAX};
+#endif
   size_t i;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     size_t len = 99;

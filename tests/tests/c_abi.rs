@@ -179,6 +179,7 @@ fn header_constants_match_rust() {
     assert_eq!(c.both_one, BOTH_ONE);
     assert_eq!(c.max_count, u64::from(MAX_COUNT));
     assert_eq!(c.any_object_index, ANY_OBJECT_INDEX as u64);
+    // (`RCOBJ_TVM_FFI`, defined by the build script with the feature, switches the header's.)
     assert_eq!(c.first_dynamic_index, FIRST_DYNAMIC_INDEX as u64);
     // A C object's fields start where a Rust object's value does.
     assert_eq!(rcobj::value_offset::<Probe>() as u64, c.size);

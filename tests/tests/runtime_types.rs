@@ -97,11 +97,27 @@ fn register_lookup_instantiate_unregister_release() {
     wait_released(&released);
 
     // The key is free again (index recycling is checked in `runtime_type_race.rs`).
-    let again = RuntimeTypeBuilder::new("tests.rt.Point")
-        .register()
-        .unwrap();
-    assert_eq!(again.live_count(), 0);
-    again.unregister();
+    if cfg!(rcobj_tvm_ffi) {
+        // With tvm-ffi a key keeps its index and fields for the life of the process: it
+        // comes back only to the same type (layout and fields), at its old index.
+        let err = RuntimeTypeBuilder::new("tests.rt.Point")
+            .register()
+            .unwrap_err();
+        assert!(err.to_string().contains("for a different type"), "{err}");
+        let again = RuntimeTypeBuilder::new("tests.rt.Point")
+            .layout(16, 8)
+            .register()
+            .unwrap();
+        assert_eq!(again.index(), index);
+        assert_eq!(again.live_count(), 0);
+        again.unregister();
+    } else {
+        let again = RuntimeTypeBuilder::new("tests.rt.Point")
+            .register()
+            .unwrap();
+        assert_eq!(again.live_count(), 0);
+        again.unregister();
+    }
 }
 
 #[test]
@@ -330,6 +346,14 @@ fn duplicate_runtime_key() {
         }
     );
     a.unregister();
+    if cfg!(rcobj_tvm_ffi) {
+        // The key's tvm-ffi index is still `a`'s until `a` is released.
+        let err = RuntimeTypeBuilder::new("tests.rt.Dup")
+            .register()
+            .unwrap_err();
+        assert!(err.to_string().contains("not released yet"), "{err}");
+        drop(a);
+    }
     let b = RuntimeTypeBuilder::new("tests.rt.Dup").register().unwrap();
     assert!(b.is_registered());
     b.unregister();

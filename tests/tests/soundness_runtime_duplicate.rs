@@ -34,6 +34,11 @@ fn contend(rounds: usize, released: Arc<AtomicUsize>) -> usize {
                 assert_eq!(existing, "<runtime type>");
                 lost += 1;
             }
+            // With tvm-ffi, the other thread's type was unregistered but not yet released:
+            // the key's index is still its own.
+            Err(e) if cfg!(rcobj_tvm_ffi) && e.to_string().contains("not released yet") => {
+                lost += 1;
+            }
             Err(e) => panic!("{e}"),
         }
     }
