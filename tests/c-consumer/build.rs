@@ -9,7 +9,9 @@
 //!
 //! all with `-Wall -Wextra -pedantic -Werror` and conversion warnings (in C++ also
 //! `-Wold-style-cast` and `-Wzero-as-null-pointer-constant`), so the header is checked to
-//! compile warning-free in each language.
+//! compile warning-free in each language. When rcobj has its `tvm-ffi` feature
+//! (`DEP_RCOBJ_TVM_FFI=1`), everything is compiled with `RCOBJ_TVM_FFI` defined, as the
+//! header asks (its index constants follow the feature).
 
 use std::env;
 use std::path::PathBuf;
@@ -34,7 +36,16 @@ fn main() {
         include.display()
     );
 
-    cc::Build::new()
+    // With rcobj's `tvm-ffi` feature the header's index constants are libtvm_ffi's.
+    let tvm_ffi = env::var_os("DEP_RCOBJ_TVM_FFI").is_some();
+    let build = || {
+        let mut b = cc::Build::new();
+        if tvm_ffi {
+            b.define("RCOBJ_TVM_FFI", None);
+        }
+        b
+    };
+    build()
         .file("c/consumer.c")
         .include(&include)
         .std("c11")
@@ -50,7 +61,7 @@ fn main() {
     for std in ["11", "17"] {
         let dir = out_dir.join(format!("cpp{std}"));
         std::fs::create_dir_all(&dir).expect("create the C++ output directory");
-        cc::Build::new()
+        build()
             .cpp(true)
             .file("cpp/consumer.cpp")
             .include(&include)
