@@ -656,15 +656,41 @@ fn fmt_slow(
 
 #[inline]
 pub(crate) fn eq<T: Object + PartialEq>(a: NonNull<ObjCell<T>>, b: NonNull<ObjCell<T>>) -> bool {
-    if is_exact::<T>(a) && is_exact::<T>(b) {
-        // As `Arc`: the same object equals itself without calling `eq` when `T: Eq`.
-        if a == b && T::type_info().behaviour().is_eq {
-            return true;
+    if T::IS_FINAL {
+        return eq_exact(a, b);
+    }
+    // Objects of different real types are never equal. Deciding that first also serves
+    // both other cases: one index compare tells whether both objects are exactly `T`.
+    let index = header(a).type_index();
+    if index != header(b).type_index() {
+        return false;
+    }
+    if T::DEPTH != 0 && index == T::type_info().index() {
+        return eq_exact(a, b);
+    }
+    // Through a base handle, the common case inline: two distinct objects of one real type
+    // of this registry with an `==` entry. One acquire load from the index table, the
+    // entry, one indirect call; no call of `eq_slow` (its frame and argument shuffling
+    // would cost as much as the rest).
+    if a != b {
+        if let Some(eq) = registry::own_info_of(header(a)).and_then(|info| info.behaviour().eq) {
+            // SAFETY: the entry is the real type's (both objects have its index), and both
+            // values are live values of it.
+            return unsafe { eq(value(a), value(b)) };
         }
-        // SAFETY: two live `T`s.
-        return unsafe { (*a.as_ptr()).value == (*b.as_ptr()).value };
     }
     eq_slow(a.cast(), value(a), b.cast(), value(b), T::type_info())
+}
+
+/// `==` of two objects that are exactly `T`s.
+#[inline(always)]
+fn eq_exact<T: Object + PartialEq>(a: NonNull<ObjCell<T>>, b: NonNull<ObjCell<T>>) -> bool {
+    // As `Arc`: the same object equals itself without calling `eq` when `T: Eq`.
+    if a == b && T::type_info().behaviour().is_eq {
+        return true;
+    }
+    // SAFETY: two live `T`s.
+    unsafe { (*a.as_ptr()).value == (*b.as_ptr()).value }
 }
 
 /// `==` on the real types. `static_info` is the static type's, whose `Eq` also makes an

@@ -787,7 +787,7 @@ pub(crate) fn info_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
 }
 
 /// The descriptor of a type of this registry (not a foreign one) for `index`. Lock-free.
-#[inline]
+#[inline(always)]
 fn own_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
     let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
     let entry = TABLE.get(slot)?;
@@ -808,6 +808,15 @@ fn own_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
 pub(crate) fn info_of(header: &ObjectHeader) -> Option<&TypeInfo> {
     // SAFETY: see above.
     info_ptr(header.type_index()).map(|p| unsafe { p.as_ref() })
+}
+
+/// [`info_of`] for the types of this registry only (`None` for a foreign object, the
+/// root's index included): one bounds check and one acquire load, for the inline paths
+/// of `behaviour`.
+#[inline(always)]
+pub(crate) fn own_info_of(header: &ObjectHeader) -> Option<&TypeInfo> {
+    // SAFETY: as for `info_of`.
+    own_ptr(header.type_index()).map(|p| unsafe { p.as_ref() })
 }
 
 /// A registered type: a static type's `&'static TypeInfo`, or a counted reference to a
