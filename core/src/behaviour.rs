@@ -37,9 +37,28 @@
 //! | `Clone` (`make_mut`) | — | a new object of type `R` | `make_mut` panics rather than slice |
 //!
 //! Nothing is inherited silently from the static type: a `Var` without `Debug` held as an
-//! `Obj<Expr>` prints `ir.Var@0x…`, not `Expr`'s part. A runtime-defined type has an empty
-//! table (its value is not a Rust type), and so has a foreign object (C, tvm-ffi), which
-//! reports the root type: identity, `key@address`.
+//! `Obj<Expr>` prints `ir.Var@0x…`, not `Expr`'s part.
+//!
+//! # Runtime-defined types
+//!
+//! A runtime type's value is not a Rust type, so its table has no static entry; its
+//! builder may instead supply closures over the object's bytes of its layout (what
+//! `RuntimeType::bytes` shows): `RuntimeTypeBuilder::debug`, `display`, `eq` or
+//! `total_eq`, `hash` and `cmp`. The slow paths above use them where a static entry would
+//! be, under the same rules: the table records them ([`Behaviour::implements`]),
+//! `total_eq` is the type's `Eq`, `cmp` is its `Ord` (and, as `Some`, its `PartialOrd`;
+//! it needs `total_eq`), and `eq` without `hash` hashes the type index. They are per type,
+//! as the derive's entries: a runtime child without its own gets the fallbacks whatever
+//! its parent supplied, and a Rust parent's impls are not used for a runtime child. The
+//! inline path of `==` through a base handle finds no static entry for a runtime type and
+//! goes to `eq_slow`, which calls the closure; exact handles are not affected (no handle
+//! is exactly a runtime type's). The closures are called only from the handles' trait
+//! impls, never from an `extern "C"` function of this crate, so a panic in one propagates
+//! to the Rust caller of `==`, `{:?}`, …. Rust code that foreign code runs (a `Drop` or a
+//! runtime destructor under a deleter, a function registered with tvm-ffi) may use the
+//! handles' traits; its panics are caught there as any other panic of that code. A
+//! runtime type without them, and a foreign object (C, tvm-ffi), which reports the root
+//! type, get the fallbacks: identity, `key@address`.
 //!
 //! One consequence is worth spelling out: for `Ord` the fallbacks cannot always be total
 //! and consistent with `==` — a real type with `PartialEq` but neither `PartialOrd` nor
@@ -52,6 +71,8 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
+
+use ::alloc::boxed::Box;
 
 use crate::cell::ObjCell;
 use crate::header::ObjectHeader;
@@ -77,6 +98,49 @@ pub(crate) type DeserializeFn =
 type SerializeFn = ();
 #[cfg(not(feature = "serde"))]
 type DeserializeFn = ();
+
+// A runtime type's entries: closures over its bytes (see `RuntimeEntries`). Any thread may
+// call them, hence `Send + Sync`.
+pub(crate) type RuntimeFmtFn =
+    Box<dyn Fn(&[u8], &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync>;
+pub(crate) type RuntimeEqFn = Box<dyn Fn(&[u8], &[u8]) -> bool + Send + Sync>;
+pub(crate) type RuntimeCmpFn = Box<dyn Fn(&[u8], &[u8]) -> Ordering + Send + Sync>;
+pub(crate) type RuntimeHashFn = Box<dyn Fn(&[u8], &mut dyn Hasher) + Send + Sync>;
+
+/// The entries a runtime-defined type supplies through its builder
+/// (`RuntimeTypeBuilder::debug`, `eq`, …): closures over the object's bytes of the type's
+/// layout (what `RuntimeType::bytes` shows). They live in the type's allocation beside its
+/// descriptor and are dropped when the type is released; its [`Behaviour`] records which
+/// of them exist (`Behaviour::runtime`), so that [`Behaviour::implements`] answers for
+/// them.
+#[derive(Default)]
+pub(crate) struct RuntimeEntries {
+    pub(crate) debug: Option<RuntimeFmtFn>,
+    pub(crate) display: Option<RuntimeFmtFn>,
+    pub(crate) eq: Option<RuntimeEqFn>,
+    /// `eq` is an equivalence (`Eq`): an object equals itself without calling it.
+    pub(crate) eq_total: bool,
+    pub(crate) cmp: Option<RuntimeCmpFn>,
+    pub(crate) hash: Option<RuntimeHashFn>,
+}
+
+impl RuntimeEntries {
+    /// Whether any closure was supplied (whose drop, at release, is user code).
+    pub(crate) fn any(&self) -> bool {
+        self.debug.is_some()
+            || self.display.is_some()
+            || self.eq.is_some()
+            || self.cmp.is_some()
+            || self.hash.is_some()
+    }
+}
+
+// The bits of `Behaviour::runtime`: which `RuntimeEntries` a runtime type has.
+const RT_DEBUG: u8 = 1 << 0;
+const RT_DISPLAY: u8 = 1 << 1;
+const RT_EQ: u8 = 1 << 2;
+const RT_CMP: u8 = 1 << 3;
+const RT_HASH: u8 = 1 << 4;
 
 /// Which standard trait a [`Behaviour`] entry is about; see [`Behaviour::implements`].
 ///
@@ -119,8 +183,10 @@ pub enum TraitKind {
 
 /// What a type does for the standard traits: one table per type, in its [`TypeInfo`]
 /// ([`TypeInfo::behaviour`]), filled by `#[derive(Object)]` from what the concrete type
-/// implements. The handles dispatch on it when the static type is not the real one (see
-/// the crate docs, "Behaviour through base handles").
+/// implements, or for a runtime-defined type from the closures its builder supplied
+/// ([`RuntimeTypeBuilder::debug`](crate::RuntimeTypeBuilder::debug), …). The handles
+/// dispatch on it when the static type is not the real one (see the crate docs, "Behaviour
+/// through base handles").
 ///
 /// ```
 /// use rcobj::{AnyObj, Obj, Object, TraitKind};
@@ -162,6 +228,10 @@ pub struct Behaviour {
     /// a `Send + Sync` handle (checked when deserializing into a descendant).
     #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     send_sync: bool,
+    /// For a runtime type, which closures its builder supplied (`RT_*` bits); the
+    /// closures themselves are in the type's allocation ([`RuntimeEntries`]). 0 for every
+    /// static type.
+    runtime: u8,
 }
 
 /// One entry of a [`Behaviour`] table for the type `T`, made by `Behaviour`'s `__debug`,
@@ -330,8 +400,8 @@ pub trait MaybeSerialize: no_serde::Sealed {}
 pub trait MaybeDeserialize: no_serde::Sealed {}
 
 impl Behaviour {
-    /// The table of a type that implements none of the traits (runtime-defined types, the
-    /// root [`AnyObject`]).
+    /// The table of a type that implements none of the traits (a runtime-defined type
+    /// given no entries, the root [`AnyObject`]).
     ///
     /// ```
     /// use rcobj::{Behaviour, TraitKind};
@@ -351,6 +421,7 @@ impl Behaviour {
         serialize: None,
         deserialize: None,
         send_sync: false,
+        runtime: 0,
     };
 
     /// The root [`AnyObject`]'s table: no entries (its impls are identities, never run on
@@ -381,13 +452,13 @@ impl Behaviour {
     /// ```
     pub fn implements(&self, t: TraitKind) -> bool {
         match t {
-            TraitKind::Debug => self.debug.is_some(),
-            TraitKind::Display => self.display.is_some(),
-            TraitKind::PartialEq => self.eq.is_some(),
+            TraitKind::Debug => self.debug.is_some() || self.runtime & RT_DEBUG != 0,
+            TraitKind::Display => self.display.is_some() || self.runtime & RT_DISPLAY != 0,
+            TraitKind::PartialEq => self.eq.is_some() || self.runtime & RT_EQ != 0,
             TraitKind::Eq => self.is_eq,
-            TraitKind::PartialOrd => self.partial_cmp.is_some(),
-            TraitKind::Ord => self.cmp.is_some(),
-            TraitKind::Hash => self.hash.is_some(),
+            TraitKind::PartialOrd => self.partial_cmp.is_some() || self.runtime & RT_CMP != 0,
+            TraitKind::Ord => self.cmp.is_some() || self.runtime & RT_CMP != 0,
+            TraitKind::Hash => self.hash.is_some() || self.runtime & RT_HASH != 0,
             TraitKind::Clone => self.clone.is_some(),
             TraitKind::Serialize => self.serialize.is_some(),
             TraitKind::Deserialize => self.deserialize.is_some(),
@@ -422,6 +493,23 @@ impl Behaviour {
             serialize: take(serialize),
             deserialize: take(deserialize),
             send_sync: T::SEND_SYNC,
+            runtime: 0,
+        }
+    }
+
+    /// The table of a runtime type with these entries: no static entry (the value is not
+    /// a Rust type), `Eq` if its `eq` is declared total, and the record of which closures
+    /// exist.
+    pub(crate) fn runtime(entries: &RuntimeEntries) -> Behaviour {
+        let bit = |present: bool, bit: u8| if present { bit } else { 0 };
+        Behaviour {
+            is_eq: entries.eq.is_some() && entries.eq_total,
+            runtime: bit(entries.debug.is_some(), RT_DEBUG)
+                | bit(entries.display.is_some(), RT_DISPLAY)
+                | bit(entries.eq.is_some(), RT_EQ)
+                | bit(entries.cmp.is_some(), RT_CMP)
+                | bit(entries.hash.is_some(), RT_HASH),
+            ..Behaviour::EMPTY
         }
     }
 
@@ -596,6 +684,27 @@ fn real_info<'a, T>(p: NonNull<ObjCell<T>>) -> &'a TypeInfo {
     registry::info_of(header(p)).unwrap_or_else(AnyObject::type_info)
 }
 
+/// The entries a runtime type's builder supplied; `None` for a static or foreign type.
+#[inline]
+fn runtime_entries(info: &TypeInfo) -> Option<&RuntimeEntries> {
+    crate::runtime_type::entries(info)
+}
+
+/// The object's bytes of its real type's layout: what `RuntimeType::bytes` shows for that
+/// type (the value after the Rust base, if any).
+///
+/// # Safety
+///
+/// `info` is the real type of the object `p` (a runtime type), and the caller holds a
+/// handle to the object for `'a` (which keeps it alive, and keeps anyone from writing its
+/// bytes: see `RuntimeType::bytes`).
+#[inline]
+unsafe fn runtime_bytes<'a>(info: &TypeInfo, p: NonNull<ObjCell<()>>) -> &'a [u8] {
+    // SAFETY: the caller's contract; a handle's pointer has the provenance of the whole
+    // block.
+    unsafe { crate::runtime_type::instance_bytes(info, p.cast()) }
+}
+
 /// `key@address`, what a handle prints for a type without the trait.
 pub(crate) struct KeyAndAddress<'a> {
     pub(crate) key: &'a str,
@@ -641,17 +750,24 @@ fn fmt_slow(
 ) -> fmt::Result {
     let info = real_info(p);
     let b = info.behaviour();
-    match if display { b.display } else { b.debug } {
+    if let Some(run) = if display { b.display } else { b.debug } {
         // SAFETY: the entry is the real type's, and `v` points to its live value.
-        Some(run) => unsafe { run(v, f) },
-        None => fmt::Debug::fmt(
-            &KeyAndAddress {
-                key: info.key(),
-                addr: p.as_ptr().cast(),
-            },
-            f,
-        ),
+        return unsafe { run(v, f) };
     }
+    let entries = runtime_entries(info);
+    if let Some(run) = entries.and_then(|e| if display { &e.display } else { &e.debug }.as_ref()) {
+        // SAFETY: `info` is the object's real type, a runtime one; our caller's handle
+        // keeps the object alive for the call.
+        let bytes = unsafe { runtime_bytes(info, p) };
+        return run(bytes, f);
+    }
+    fmt::Debug::fmt(
+        &KeyAndAddress {
+            key: info.key(),
+            addr: p.as_ptr().cast(),
+        },
+        f,
+    )
 }
 
 #[inline]
@@ -706,24 +822,33 @@ fn eq_slow(
     if header(a).type_index() != header(b).type_index() {
         return false;
     }
-    eq_same_type(real_info(a).behaviour(), a, va, b, vb, static_info)
+    eq_same_type(real_info(a), a, va, b, vb, static_info)
 }
 
-/// `==` of two objects of one real type with table `beh`.
+/// `==` of two objects of one real type, `info`.
 fn eq_same_type(
-    beh: &Behaviour,
+    info: &TypeInfo,
     a: NonNull<ObjCell<()>>,
     va: *const (),
     b: NonNull<ObjCell<()>>,
     vb: *const (),
     static_info: &TypeInfo,
 ) -> bool {
+    let beh = info.behaviour();
     if a == b && (beh.is_eq || static_info.behaviour().is_eq) {
         return true;
     }
-    match beh.eq {
+    if let Some(eq) = beh.eq {
         // SAFETY: the entry is the real type's; both values are live values of it.
-        Some(eq) => unsafe { eq(va, vb) },
+        return unsafe { eq(va, vb) };
+    }
+    match runtime_entries(info).and_then(|e| e.eq.as_ref()) {
+        Some(eq) => {
+            // SAFETY: `info` is the real type of both objects, a runtime one; our caller's
+            // handles keep them alive for the call.
+            let (x, y) = unsafe { (runtime_bytes(info, a), runtime_bytes(info, b)) };
+            eq(x, y)
+        }
         None => a == b,
     }
 }
@@ -740,15 +865,25 @@ pub(crate) fn hash<T: Object + Hash, H: Hasher>(p: NonNull<ObjCell<T>>, state: &
 
 #[inline(never)]
 fn hash_slow(p: NonNull<ObjCell<()>>, v: *const (), state: &mut dyn Hasher) {
-    let beh = real_info(p).behaviour();
-    match beh.hash {
+    let info = real_info(p);
+    let beh = info.behaviour();
+    if let Some(hash) = beh.hash {
         // SAFETY: the entry is the real type's; `v` is its live value.
-        Some(hash) => unsafe { hash(v, state) },
+        return unsafe { hash(v, state) };
+    }
+    if let Some(hash) = runtime_entries(info).and_then(|e| e.hash.as_ref()) {
+        // SAFETY: `info` is the object's real type, a runtime one; our caller's handle
+        // keeps the object alive for the call.
+        let bytes = unsafe { runtime_bytes(info, p) };
+        return hash(bytes, state);
+    }
+    if beh.implements(TraitKind::PartialEq) {
         // Equal objects (by the real type's `==`) must hash alike: its index is all we
         // can hash for them.
-        None if beh.eq.is_some() => state.write_i32(header(p).type_index()),
+        state.write_i32(header(p).type_index());
+    } else {
         // `==` is identity: the address.
-        None => state.write_usize(p.as_ptr().addr()),
+        state.write_usize(p.as_ptr().addr());
     }
 }
 
@@ -776,14 +911,21 @@ fn partial_cmp_slow(
     if ia != ib {
         return Some(ia.cmp(&ib));
     }
-    let beh = real_info(a).behaviour();
+    let info = real_info(a);
+    let beh = info.behaviour();
     if let Some(partial_cmp) = beh.partial_cmp {
         // SAFETY: the entry is the real type's; both values are live values of it.
         return unsafe { partial_cmp(va, vb) };
     }
-    if eq_same_type(beh, a, va, b, vb, static_info) {
+    if let Some(cmp) = runtime_entries(info).and_then(|e| e.cmp.as_ref()) {
+        // SAFETY: `info` is the real type of both objects, a runtime one; our caller's
+        // handles keep them alive for the call.
+        let (x, y) = unsafe { (runtime_bytes(info, a), runtime_bytes(info, b)) };
+        return Some(cmp(x, y));
+    }
+    if eq_same_type(info, a, va, b, vb, static_info) {
         Some(Ordering::Equal)
-    } else if beh.eq.is_none() {
+    } else if !beh.implements(TraitKind::PartialEq) {
         // Identity: a total order by address.
         Some(a.as_ptr().addr().cmp(&b.as_ptr().addr()))
     } else {
@@ -812,18 +954,25 @@ fn cmp_slow(
     if ia != ib {
         return ia.cmp(&ib);
     }
-    let beh = real_info(a).behaviour();
+    let info = real_info(a);
+    let beh = info.behaviour();
     if let Some(cmp) = beh.cmp {
         // SAFETY: the entry is the real type's; both values are live values of it.
         return unsafe { cmp(va, vb) };
     }
+    if let Some(cmp) = runtime_entries(info).and_then(|e| e.cmp.as_ref()) {
+        // SAFETY: `info` is the real type of both objects, a runtime one; our caller's
+        // handles keep them alive for the call.
+        let (x, y) = unsafe { (runtime_bytes(info, a), runtime_bytes(info, b)) };
+        return cmp(x, y);
+    }
     if let Some(partial_cmp) = beh.partial_cmp {
-        // SAFETY: as above.
+        // SAFETY: the entry is the real type's; both values are live values of it.
         if let Some(o) = unsafe { partial_cmp(va, vb) } {
             return o;
         }
     }
-    if eq_same_type(beh, a, va, b, vb, static_info) {
+    if eq_same_type(info, a, va, b, vb, static_info) {
         Ordering::Equal
     } else {
         a.as_ptr().addr().cmp(&b.as_ptr().addr())

@@ -88,8 +88,14 @@
 //! that lacks a trait the static type has falls back to identity: `==` compares addresses,
 //! `Debug` prints `key@address`. Through an exact handle (the real type is `T`; always for
 //! a `final` `T`, decided at compile time) the handle calls `T`'s impl directly, as fast as
-//! before; only base handles read the table. Runtime-defined and foreign objects have an
-//! empty table. The full rules are on [`Behaviour`].
+//! before; only base handles read the table. A runtime-defined type has no Rust impls, but
+//! its builder can supply them as closures over the object's bytes
+//! ([`RuntimeTypeBuilder::debug`], [`display`](RuntimeTypeBuilder::display),
+//! [`eq`](RuntimeTypeBuilder::eq)/[`total_eq`](RuntimeTypeBuilder::total_eq),
+//! [`hash`](RuntimeTypeBuilder::hash), [`cmp`](RuntimeTypeBuilder::cmp)), which every
+//! handle then uses under the same rules — per type, not inherited by a runtime child.
+//! A runtime type without them and a foreign object get the fallbacks. The full rules are
+//! on [`Behaviour`].
 //!
 //! ```
 //! use std::collections::HashSet;
@@ -267,8 +273,9 @@
 //! [`runtime_parent`](RuntimeTypeBuilder::runtime_parent)), the value's size and alignment,
 //! an optional destructor (a closure that owns its context,
 //! [`destructor`](RuntimeTypeBuilder::destructor), or an `extern "C"`
-//! [`drop_fn`](RuntimeTypeBuilder::drop_fn)), `final`, and a callback to run once the type
-//! is gone. [`register`](RuntimeTypeBuilder::register) returns a [`RuntimeType`], a counted
+//! [`drop_fn`](RuntimeTypeBuilder::drop_fn)), `final`, what instances do for `Debug`,
+//! `Display`, `==`, `Hash` and the orders (closures over their bytes, see "Behaviour
+//! through base handles"), and a callback to run once the type is gone. [`register`](RuntimeTypeBuilder::register) returns a [`RuntimeType`], a counted
 //! handle to the type, or a [`RuntimeTypeError`] (and registers nothing).
 //!
 //! A runtime type is an ordinary type for the rest of the crate: it has a [`TypeInfo`] and

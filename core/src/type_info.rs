@@ -112,7 +112,7 @@ pub struct TypeInfo {
     pub(crate) fields: &'static [crate::reflect::FieldInfo],
     pub(crate) rc: *const RuntimeState,
     /// What the type does for the standard traits (filled by the derive; empty for the
-    /// root and for runtime types).
+    /// root; for a runtime type, which entries its builder supplied).
     behaviour: Behaviour,
 }
 
@@ -206,7 +206,8 @@ impl TypeInfo {
     /// [`RuntimeState`] (`rc` is null until the caller has placed both in the type's
     /// allocation and sets it).
     ///
-    /// Its key is interned here (see [`key`](Self::key)); its behaviour table is empty.
+    /// Its key is interned here (see [`key`](Self::key)); `behaviour` is the table of the
+    /// entries its builder supplied (`Behaviour::runtime`).
     ///
     /// # Safety
     ///
@@ -219,6 +220,7 @@ impl TypeInfo {
         is_final: bool,
         size: usize,
         align: usize,
+        behaviour: Behaviour,
     ) -> TypeInfo {
         TypeInfo {
             key: crate::intern::intern(key),
@@ -234,7 +236,7 @@ impl TypeInfo {
             align,
             fields: &[],
             rc: core::ptr::null(),
-            behaviour: Behaviour::EMPTY,
+            behaviour,
         }
     }
 
@@ -551,8 +553,10 @@ impl TypeInfo {
     }
 
     /// What the type does for the standard traits: which of them it implements, as
-    /// recorded by `#[derive(Object)]` at its definition. Empty for [`AnyObject`] and for
-    /// runtime-defined types. See [`Behaviour`].
+    /// recorded by `#[derive(Object)]` at its definition. Empty for [`AnyObject`]; for a
+    /// runtime-defined type, the entries its builder supplied
+    /// ([`RuntimeTypeBuilder::debug`](crate::RuntimeTypeBuilder::debug), …). See
+    /// [`Behaviour`].
     ///
     /// ```
     /// use rcobj::{Object, TraitKind};

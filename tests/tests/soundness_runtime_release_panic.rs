@@ -9,6 +9,8 @@
 //! (The releases from foreign code and from a thread's exit merge, which have no Rust
 //! caller and abort, are in `faults.rs`.)
 //!
+//! A panic in the drop of a behaviour entry's context is one of these too.
+//!
 //! Everything runs in one test function: every listed thread owes every unregistered type a
 //! merge, so a test running in parallel could become the releasing thread.
 
@@ -271,6 +273,41 @@ fn parent_chain() {
     assert!(registry::by_index(parent_index).is_none());
 }
 
+/// A behaviour entry's context (`RuntimeTypeBuilder::debug`, …) is dropped with the type,
+/// before `on_release`, and a panic in that drop is treated like one in `on_release`: the
+/// release completes, `on_release` still runs, and the first panic reaches the caller.
+fn behaviour_context() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("entries");
+        }
+    }
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let bomb = Bomb;
+    let ty = RuntimeTypeBuilder::new("tests.soundness.release_panic.entries")
+        .layout(16, 8)
+        .debug(move |_, f| {
+            let _context = &bomb;
+            f.write_str("entries")
+        })
+        .on_release(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            panic!("on_release");
+        })
+        .register()
+        .unwrap();
+    let index = ty.index();
+    let obj = ty.new_object(|_| {}).unwrap();
+    assert_eq!(format!("{obj:?}"), "entries");
+    assert!(ty.unregister());
+    drop(ty);
+    expect_panic("entries", || drop(obj));
+    assert_eq!(ran.load(Ordering::SeqCst), 1, "on_release ran all the same");
+    assert_released("tests.soundness.release_panic.entries", index);
+}
+
 #[test]
 fn on_release_panics_reach_the_releasing_rust_caller() {
     last_handle();
@@ -279,4 +316,5 @@ fn on_release_panics_reach_the_releasing_rust_caller() {
     merge_in_object_release();
     merge_in_runtime_calls();
     parent_chain();
+    behaviour_context();
 }

@@ -1,13 +1,18 @@
-//! [`RuntimeTypeBuilder`]: a runtime type's key, parent, layout and destructor, their
-//! validation, and registration (the type is complete before any other thread can see it).
+//! [`RuntimeTypeBuilder`]: a runtime type's key, parent, layout, destructor and behaviour
+//! entries, their validation, and registration (the type is complete before any other
+//! thread can see it).
 
 use ::alloc::borrow::ToOwned;
 use ::alloc::boxed::Box;
 use ::alloc::string::String;
 use ::alloc::vec::Vec;
 use core::alloc::Layout;
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::Hasher;
 use core::ptr::{self, NonNull};
 
+use crate::behaviour::{Behaviour, RuntimeEntries};
 use crate::counts::{self, TypeRc};
 use crate::header::ObjectHeader;
 use crate::registry::{self, RegisterError, TypeRef};
@@ -29,7 +34,10 @@ enum ParentSpec {
     Runtime(RuntimeType),
 }
 
-/// Builds a runtime-defined type: key, parent, value layout, destructor.
+/// Builds a runtime-defined type: key, parent, value layout, destructor, and what its
+/// instances do for `Debug`, `Display`, `==`, `Hash` and the orders through any handle
+/// ([`debug`](Self::debug), [`display`](Self::display), [`eq`](Self::eq),
+/// [`total_eq`](Self::total_eq), [`hash`](Self::hash), [`cmp`](Self::cmp)).
 ///
 /// ```
 /// use rcobj::RuntimeTypeBuilder;
@@ -52,6 +60,7 @@ pub struct RuntimeTypeBuilder {
     is_final: bool,
     on_release: Option<Box<dyn FnOnce() + Send>>,
     fields: Vec<crate::reflect::runtime::DeclaredField>,
+    entries: RuntimeEntries,
 }
 
 impl RuntimeTypeBuilder {
@@ -75,6 +84,7 @@ impl RuntimeTypeBuilder {
             is_final: false,
             on_release: None,
             fields: Vec::new(),
+            entries: RuntimeEntries::default(),
         }
     }
 
@@ -358,12 +368,240 @@ impl RuntimeTypeBuilder {
         self
     }
 
+    /// Sets what `Debug` prints for an instance of this type, through any handle that has
+    /// `Debug` ([`AnyObj`](crate::AnyObj), an `Obj<P>` or `ObjBorrow<P>` of a Rust ancestor
+    /// `P: Debug`): `f` gets the instance's bytes — exactly what [`RuntimeType::bytes`]
+    /// returns for this type (the value after the Rust base, if any) — and the formatter.
+    /// Without it the handle prints `key@address`.
+    ///
+    /// The behaviour entries ([`debug`](Self::debug), [`display`](Self::display),
+    /// [`eq`](Self::eq), [`total_eq`](Self::total_eq), [`hash`](Self::hash),
+    /// [`cmp`](Self::cmp)) are per type, as the derive's: they are used for objects whose
+    /// real type is this one, never for a runtime child (which has its own, or the
+    /// fallbacks: `key@address`, identity), and a Rust parent's impls are not used for
+    /// this type either. They are recorded in the type's
+    /// [`behaviour()`](TypeInfo::behaviour) table, called from whichever thread uses a
+    /// handle (hence `Send + Sync`), and only from the Rust trait impls of the handles, so
+    /// a panic in one propagates to the caller of `{:?}`, `==`, …, as a panic in a Rust
+    /// type's impl would. They are dropped when the type is released, before
+    /// [`on_release`](Self::on_release); a panic in that drop is treated like one in
+    /// `on_release`. See "Behaviour through base handles" in the crate docs.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, Obj, Object, RuntimeTypeBuilder, TraitKind};
+    ///
+    /// #[derive(Object, Debug)]
+    /// #[object(key = "doc.runtime.debug.Base")]
+    /// struct Base { id: u32 }
+    ///
+    /// let point = RuntimeTypeBuilder::new("doc.runtime.debug.Point")
+    ///     .layout(2, 1)
+    ///     .debug(|b, f| write!(f, "Point({}, {})", b[0], b[1]))
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(point.info().behaviour().implements(TraitKind::Debug));
+    /// let p: AnyObj = point.new_object(|b| b.copy_from_slice(&[3, 4])).unwrap();
+    /// assert_eq!(format!("{p:?}"), "Point(3, 4)");
+    ///
+    /// // Through a handle of the Rust parent: the bytes after the `Base`.
+    /// let ext = RuntimeTypeBuilder::new("doc.runtime.debug.Ext")
+    ///     .parent::<Base>()
+    ///     .layout(std::mem::size_of::<Base>() + 1, 4)
+    ///     .debug(|own, f| write!(f, "Ext({})", own[0]))
+    ///     .register()
+    ///     .unwrap();
+    /// let e = ext.new_object_with_base(Base { id: 1 }, |own| own[0] = 7).unwrap();
+    /// let base: Obj<Base> = e.downcast().unwrap();
+    /// assert_eq!(format!("{base:?}"), "Ext(7)");
+    /// ```
+    pub fn debug(
+        mut self,
+        f: impl Fn(&[u8], &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.debug = Some(Box::new(f));
+        self
+    }
+
+    /// Sets what `Display` prints for an instance of this type, through any handle that
+    /// has `Display` ([`AnyObj`](crate::AnyObj), or a handle of a Rust ancestor
+    /// `P: Display`), from its bytes as for [`debug`](Self::debug). Without it the handle
+    /// prints `key@address` (the `Debug` entry is not used for `Display`).
+    ///
+    /// ```
+    /// use rcobj::RuntimeTypeBuilder;
+    ///
+    /// let name = RuntimeTypeBuilder::new("doc.runtime.display.Name")
+    ///     .layout(3, 1)
+    ///     .display(|b, f| f.write_str(std::str::from_utf8(b).unwrap_or("?")))
+    ///     .register()
+    ///     .unwrap();
+    /// let n = name.new_object(|b| b.copy_from_slice(b"abc")).unwrap();
+    /// assert_eq!(n.to_string(), "abc");
+    /// assert!(format!("{n:?}").starts_with("doc.runtime.display.Name@0x")); // no `debug`
+    /// ```
+    pub fn display(
+        mut self,
+        f: impl Fn(&[u8], &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.display = Some(Box::new(f));
+        self
+    }
+
+    /// Sets `==` of two instances of this type (`PartialEq`): `f` gets the bytes of both
+    /// (as for [`debug`](Self::debug)). Objects of different real types are never equal
+    /// and `f` is not called for them; without an `eq`, `==` is identity. Replaces an
+    /// [`eq`](Self::eq) or [`total_eq`](Self::total_eq) set before.
+    ///
+    /// `f` need not be reflexive (a NaN-like value may be unequal to itself): through a
+    /// handle whose static type is `Eq` ([`AnyObj`](crate::AnyObj) is), one object still
+    /// equals itself without calling `f`, but through an `Obj<P>` of a Rust parent that is
+    /// only `PartialEq`, `f` decides. Use [`total_eq`](Self::total_eq) when it is an
+    /// equivalence. With an `eq` and no [`hash`](Self::hash), instances hash only their
+    /// type index (equal objects must hash alike), as a Rust type with `PartialEq` and no
+    /// `Hash` does.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use rcobj::{AnyObj, RuntimeTypeBuilder, TraitKind};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.eq.Num")
+    ///     .layout(1, 1)
+    ///     .eq(|a, b| a == b)
+    ///     .register()
+    ///     .unwrap();
+    /// let one = |v| ty.new_object(|b| b[0] = v).unwrap();
+    /// assert!(ty.info().behaviour().implements(TraitKind::PartialEq));
+    /// assert!(!ty.info().behaviour().implements(TraitKind::Eq));
+    /// assert_eq!(one(1), one(1));
+    /// assert_ne!(one(1), one(2));
+    /// let set: HashSet<AnyObj> = [one(1), one(1), one(2)].into_iter().collect();
+    /// assert_eq!(set.len(), 2);
+    /// ```
+    pub fn eq(
+        mut self,
+        f: impl Fn(&[u8], &[u8]) -> bool + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.eq = Some(Box::new(f));
+        self.entries.eq_total = false;
+        self
+    }
+
+    /// Sets `==` of two instances of this type, as [`eq`](Self::eq), and declares it an
+    /// equivalence (`Eq`: reflexive, symmetric, transitive): two handles to one object are
+    /// then equal without calling `f` through every handle, as `Arc` does for `T: Eq`, and
+    /// the type's table says `Eq`. An order ([`cmp`](Self::cmp)) needs it. Replaces an
+    /// [`eq`](Self::eq) or `total_eq` set before.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use rcobj::{RuntimeTypeBuilder, TraitKind};
+    ///
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let counter = calls.clone();
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.total_eq.Id")
+    ///     .layout(4, 4)
+    ///     .total_eq(move |a, b| {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///         a == b
+    ///     })
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(ty.info().behaviour().implements(TraitKind::Eq));
+    /// let a = ty.new_object(|b| b[0] = 1).unwrap();
+    /// let b = ty.new_object(|b| b[0] = 1).unwrap();
+    /// assert_eq!(a, a.clone()); // one object: not called
+    /// assert_eq!(calls.load(Ordering::SeqCst), 0);
+    /// assert_eq!(a, b);
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn total_eq(
+        mut self,
+        f: impl Fn(&[u8], &[u8]) -> bool + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.eq = Some(Box::new(f));
+        self.entries.eq_total = true;
+        self
+    }
+
+    /// Sets `Hash` of an instance of this type: `f` gets its bytes (as for
+    /// [`debug`](Self::debug)) and the caller's hasher, as `&mut dyn Hasher` (every method
+    /// forwarded, so an exact and a base handle to one object hash alike). It must agree
+    /// with [`eq`](Self::eq): equal objects hash alike (without an `eq`, `==` is identity,
+    /// which any `f` agrees with). Without it, instances hash their type index if the type
+    /// has an `eq`, their address otherwise.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::hash::Hash;
+    /// use rcobj::{AnyObj, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.hash.Word")
+    ///     .layout(2, 1)
+    ///     .total_eq(|a, b| a == b)
+    ///     .hash(|bytes, mut state| bytes.hash(&mut state))
+    ///     .register()
+    ///     .unwrap();
+    /// let word = |w: &[u8; 2]| ty.new_object(|b| b.copy_from_slice(w)).unwrap();
+    /// let set: HashSet<AnyObj> = [word(b"ab"), word(b"cd"), word(b"ab")].into_iter().collect();
+    /// assert_eq!(set.len(), 2);
+    /// assert!(set.contains(&word(b"cd")));
+    /// ```
+    pub fn hash(
+        mut self,
+        f: impl Fn(&[u8], &mut dyn Hasher) + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.hash = Some(Box::new(f));
+        self
+    }
+
+    /// Sets the order of two instances of this type: a total order (`Ord`) on their bytes
+    /// (as for [`debug`](Self::debug)), used by `cmp` and, as `Some(_)`, by `partial_cmp`
+    /// of every handle that has them. Objects of different real types order by type index
+    /// first and `f` is not called for them. It must agree with `==`: `Equal` exactly when
+    /// the [`total_eq`](Self::total_eq) closure says equal, which it therefore needs —
+    /// [`register`](Self::register) fails with [`RuntimeTypeError::CmpWithoutTotalEq`]
+    /// otherwise. Without it, equal objects order `Equal`; under `Ord` others by address
+    /// (see [`Behaviour`](crate::Behaviour)).
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.cmp.Rank")
+    ///     .layout(1, 1)
+    ///     .total_eq(|a, b| a == b)
+    ///     .cmp(|a, b| a[0].cmp(&b[0]).reverse()) // highest first
+    ///     .register()
+    ///     .unwrap();
+    /// let rank = |v| ty.new_object(|b| b[0] = v).unwrap();
+    /// let mut v: Vec<AnyObj> = vec![rank(1), rank(3), rank(2)];
+    /// v.sort();
+    /// let ranks: Vec<u8> = v.iter().map(|o| ty.bytes(o).unwrap()[0]).collect();
+    /// assert_eq!(ranks, [3, 2, 1]);
+    ///
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.cmp.NoEq")
+    ///     .cmp(|a, b| a.cmp(b))
+    ///     .register()
+    ///     .unwrap_err();
+    /// assert_eq!(err, RuntimeTypeError::CmpWithoutTotalEq);
+    /// ```
+    pub fn cmp(
+        mut self,
+        f: impl Fn(&[u8], &[u8]) -> Ordering + Send + Sync + 'static,
+    ) -> RuntimeTypeBuilder {
+        self.entries.cmp = Some(Box::new(f));
+        self
+    }
+
     fn check(&self) -> Result<(), RuntimeTypeError> {
         if self.key.is_empty() {
             return Err(RuntimeTypeError::EmptyKey);
         }
         if self.align == 0 {
             return Err(RuntimeTypeError::ZeroAlign);
+        }
+        if self.entries.cmp.is_some() && !self.entries.eq_total {
+            return Err(RuntimeTypeError::CmpWithoutTotalEq);
         }
         if !self.align.is_power_of_two() {
             return Err(RuntimeTypeError::AlignNotPowerOfTwo { align: self.align });
@@ -479,10 +717,21 @@ impl RuntimeTypeBuilder {
             fields,
             names,
         };
+        // The table records which entries the builder supplied; the closures themselves
+        // move into the `Inner`, beside the descriptor.
+        let behaviour = Behaviour::runtime(&self.entries);
         // SAFETY: the buffer lives as long as the descriptor (both are freed together, by
         // `release_inner` or the error path below), and only `TypeInfo::key` reads it.
-        let mut info =
-            unsafe { TypeInfo::runtime(&*key, depth, self.is_final, self.size, self.align) };
+        let mut info = unsafe {
+            TypeInfo::runtime(
+                &*key,
+                depth,
+                self.is_final,
+                self.size,
+                self.align,
+                behaviour,
+            )
+        };
         // SAFETY: the table lives as long as the descriptor (owned by the `Inner`, freed
         // with it); `FieldInfo` is neither `Clone` nor `Copy`, so nothing borrowed from it
         // outlives the descriptor's borrow.
@@ -501,6 +750,7 @@ impl RuntimeTypeBuilder {
             static_base,
             bytes_start: static_base.map_or(0, |b| b.info.size()),
             destructor: self.destructor,
+            entries: self.entries,
             cell,
             on_release: self.on_release,
         }));

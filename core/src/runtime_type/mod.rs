@@ -46,6 +46,7 @@ use core::fmt;
 use core::mem::offset_of;
 use core::ptr::{self, NonNull};
 
+use crate::behaviour::RuntimeEntries;
 use crate::header::ObjectHeader;
 use crate::type_info::{RuntimeState, TypeInfo};
 
@@ -200,6 +201,10 @@ pub enum RuntimeTypeError {
         /// The field that starts inside it.
         second: String,
     },
+    /// An order was given ([`RuntimeTypeBuilder::cmp`]) without an equality declared an
+    /// equivalence ([`RuntimeTypeBuilder::total_eq`]): a total order needs one to agree
+    /// with, as `Ord` needs `Eq`.
+    CmpWithoutTotalEq,
     /// libtvm_ffi, which allocates every index with the `tvm-ffi` feature, refused the
     /// type: its key is one of tvm-ffi's own, or another runtime's, or was used in this
     /// process for a different type.
@@ -293,6 +298,10 @@ impl fmt::Display for RuntimeTypeError {
             Self::FieldsOverlap { first, second } => {
                 write!(f, "the fields `{first}` and `{second}` overlap")
             }
+            Self::CmpWithoutTotalEq => write!(
+                f,
+                "an order (`cmp`) needs an equality declared total (`total_eq`) to agree with"
+            ),
             #[cfg(feature = "tvm-ffi")]
             Self::TvmFfi { key, reason } => {
                 write!(f, "tvm-ffi refused the type key `{key}`: {reason}")
@@ -378,10 +387,52 @@ struct Inner {
     /// `init`, the destructor and the byte views see `value[bytes_start..size]`.
     bytes_start: usize,
     destructor: Option<Destructor>,
+    /// The behaviour entries the builder supplied (`Debug`, `==`, …, as closures over the
+    /// bytes); `info`'s behaviour table records which exist. Per type: a runtime child
+    /// has its own (or none).
+    entries: RuntimeEntries,
     /// The layout of a whole instance (header and value).
     cell: Layout,
     /// Run after the type is freed.
     on_release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// The behaviour entries of a runtime type ([`RuntimeTypeBuilder::debug`], …); `None`
+/// for a static or foreign type. For `behaviour`'s dispatch.
+pub(crate) fn entries(info: &TypeInfo) -> Option<&RuntimeEntries> {
+    if !info.is_runtime() {
+        return None;
+    }
+    // SAFETY: a runtime type's descriptor is the `info` field of its `Inner`, which is
+    // freed only with the descriptor, so it lives as long as `info` is borrowed; the
+    // entries are never written after registration.
+    Some(unsafe { &(*inner_of(info)).entries })
+}
+
+/// An instance's bytes of its real type's layout: exactly what [`RuntimeType::bytes`]
+/// shows for that type (the value after the Rust base, if any).
+///
+/// # Safety
+///
+/// `obj` points to the header of a live instance whose real type is the runtime type
+/// `info`, with the provenance of the whole block; the instance stays alive for `'a`, and
+/// nothing writes its bytes meanwhile (a handle held for `'a` ensures both, see
+/// [`RuntimeType::bytes`]).
+pub(crate) unsafe fn instance_bytes<'a>(info: &TypeInfo, obj: NonNull<ObjectHeader>) -> &'a [u8] {
+    // SAFETY: `info` is a runtime type (the caller's contract), so it is the `info` field
+    // of a live `Inner`, borrowed for the call.
+    let bytes_start = unsafe { (*inner_of(info)).bytes_start };
+    let start = value_offset_for(info.align()) + bytes_start;
+    // SAFETY: an instance of `info` has its value at `value_offset_for(align)` and of
+    // `info.size()` bytes, the ones past the Rust base initialised (zeroed, then written as
+    // `u8`s); in bounds of the block, whose provenance `obj` has; alive and unwritten for
+    // `'a` by the caller's contract.
+    unsafe {
+        core::slice::from_raw_parts(
+            obj.as_ptr().cast::<u8>().add(start),
+            info.size() - bytes_start,
+        )
+    }
 }
 
 /// The `Inner` of a runtime type's descriptor, reached through the descriptor's `rc`

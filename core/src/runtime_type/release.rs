@@ -44,21 +44,33 @@ pub(super) unsafe fn release_inner(rc: *const TypeRc) -> Option<CallbackPanic> {
     };
     let on_release = inner.on_release.take();
     let destructor = inner.destructor.take();
+    let entries = core::mem::take(&mut inner.entries);
     let parent = inner.parent.take();
     // Kept for a panic message; the rest of the type goes now (no user code runs in its
-    // drop: the destructor's context and the parent handle were taken out).
-    let key = (on_release.is_some() || matches!(destructor, Some(Destructor::Rust(_))))
-        .then(|| inner.owned.take_key());
+    // drop: the destructor's context, the behaviour closures and the parent handle were
+    // taken out).
+    let key =
+        (on_release.is_some() || matches!(destructor, Some(Destructor::Rust(_))) || entries.any())
+            .then(|| inner.owned.take_key());
     drop(inner);
     let mut panicked = None;
     if let Some(key) = key {
-        // The destructor's context first: `on_release` may unload the code it lives in.
+        // The closures' contexts first: `on_release` may unload the code they live in.
         if let Some(d) = destructor {
             if let Err(payload) = catch(move || drop(d)) {
                 panicked = Some(CallbackPanic {
                     payload,
                     key: key.clone(),
                 });
+            }
+        }
+        if entries.any() {
+            if let Err(payload) = catch(move || drop(entries)) {
+                let p = CallbackPanic {
+                    payload,
+                    key: key.clone(),
+                };
+                panicked = first_panic(panicked, Some(p));
             }
         }
         if let Some(f) = on_release {
