@@ -68,6 +68,23 @@ struct F3 {
     z: u64,
 }
 
+// For `==` and `Hash` through a base handle: a non-final base and a final child, both
+// with `PartialEq` and `Hash`, and the same types' values for the direct comparison.
+#[derive(Object, Clone, PartialEq, Eq, Hash)]
+#[object(key = "bench.Expr")]
+struct Expr {
+    span: u64,
+}
+
+#[derive(Object, Clone, PartialEq, Eq, Hash)]
+#[repr(C)]
+#[object(key = "bench.Const", final)]
+struct Const {
+    #[parent]
+    expr: Expr,
+    value: u64,
+}
+
 fn rounds() -> usize {
     std::env::var("RCOBJ_BENCH_ROUNDS")
         .ok()
@@ -319,6 +336,49 @@ fn casts(c: &mut Criterion) {
     g.finish();
 }
 
+fn hash_one<T: std::hash::Hash + ?Sized>(t: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// `==` and `Hash` of two equal, distinct objects: through the exact handle of a final
+/// type (`Obj<Const>`: no check at all), the exact handle of a non-final type
+/// (`Obj<Expr>` to an `Expr`: one index compare), a base handle (`Obj<Expr>` to a `Const`:
+/// the behaviour table) and `AnyObj` (the table), beside the values compared directly.
+fn eq_hash(c: &mut Criterion) {
+    let konst = || Const {
+        expr: Expr { span: 1 },
+        value: 2,
+    };
+    let (v1, v2) = (konst(), konst());
+    let (c1, c2) = (Obj::new(konst()), Obj::new(konst()));
+    let (e1, e2) = (Obj::new(Expr { span: 1 }), Obj::new(Expr { span: 1 }));
+    let (b1, b2): (Obj<Expr>, Obj<Expr>) = (c1.clone().upcast(), c2.clone().upcast());
+    let (a1, a2): (AnyObj, AnyObj) = (c1.clone().upcast(), c2.clone().upcast());
+    for r in 0..rounds() {
+        let mut g = c.benchmark_group(format!("eq/r{r}"));
+        g.bench_function("value", |b| b.iter(|| black_box(&v1) == black_box(&v2)));
+        g.bench_function("exact_final", |b| {
+            b.iter(|| black_box(&c1) == black_box(&c2))
+        });
+        g.bench_function("exact_nonfinal", |b| {
+            b.iter(|| black_box(&e1) == black_box(&e2))
+        });
+        g.bench_function("base", |b| b.iter(|| black_box(&b1) == black_box(&b2)));
+        g.bench_function("any", |b| b.iter(|| black_box(&a1) == black_box(&a2)));
+        g.finish();
+        let mut g = c.benchmark_group(format!("hash/r{r}"));
+        g.bench_function("value", |b| b.iter(|| hash_one(black_box(&v1))));
+        g.bench_function("exact_final", |b| b.iter(|| hash_one(black_box(&c1))));
+        g.bench_function("exact_nonfinal", |b| b.iter(|| hash_one(black_box(&e1))));
+        g.bench_function("base", |b| b.iter(|| hash_one(black_box(&b1))));
+        g.bench_function("any", |b| b.iter(|| hash_one(black_box(&a1))));
+        g.finish();
+    }
+}
+
 /// Keeps `n` extra threads registered in the per-thread count list (each created and
 /// dropped an object) until the returned sender is dropped.
 fn park_threads(n: usize) -> (mpsc::Sender<()>, Vec<thread::JoinHandle<()>>) {
@@ -368,6 +428,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = create_drop, clone_drop, weak, unique, casts, live_count
+    targets = create_drop, clone_drop, weak, unique, casts, live_count, eq_hash
 }
 criterion_main!(benches);

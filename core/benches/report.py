@@ -40,6 +40,8 @@ BASELINES = {
     "clone_drop": ["Arc"],
     "downgrade_drop": ["Arc"],
     "upgrade_drop": ["Arc"],
+    "eq": ["value", "exact_final"],
+    "hash": ["value", "exact_final"],
 }
 
 print("| group | contender | median ns (median over rounds) "

@@ -1,11 +1,13 @@
 //! [`ObjBorrow<'a, T>`]: a borrowed handle with no count traffic.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
+use crate::behaviour;
 use crate::cell::ObjCell;
 use crate::obj::Obj;
 use crate::type_info::Object;
@@ -57,6 +59,25 @@ impl<'a, T: Object> ObjBorrow<'a, T> {
             ptr: Obj::cell(obj),
             _marker: PhantomData,
         }
+    }
+
+    /// A borrow of the block at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// A strong reference keeps the object at `ptr` alive for `'a`, and its real type is
+    /// `T` or a descendant.
+    #[inline(always)]
+    pub(crate) unsafe fn from_cell(ptr: NonNull<ObjCell<T>>) -> Self {
+        ObjBorrow {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn cell(self) -> NonNull<ObjCell<T>> {
+        self.ptr
     }
 
     /// A new strong reference to the object.
@@ -152,8 +173,77 @@ impl<'a, T: Object> From<&'a Obj<T>> for ObjBorrow<'a, T> {
     }
 }
 
+// The standard traits behave exactly as the `Obj<T>` impls: on the object's real type
+// (see "Behaviour through base handles" in the crate docs).
+
+/// As [`Obj`]'s `Debug`: the real type's.
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, Debug)]
+/// #[object(key = "doc.borrow.Debug")]
+/// struct Leaf(u8);
+///
+/// let any: AnyObj = Obj::new(Leaf(1)).upcast();
+/// assert_eq!(format!("{:?}", Obj::borrow(&any)), "Leaf(1)");
+/// ```
 impl<T: Object + fmt::Debug> fmt::Debug for ObjBorrow<'_, T> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.get(), f)
+        behaviour::debug(self.ptr, f)
+    }
+}
+
+/// As [`Obj`]'s `Display`: the real type's.
+impl<T: Object + fmt::Display> fmt::Display for ObjBorrow<'_, T> {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        behaviour::display(self.ptr, f)
+    }
+}
+
+/// As [`Obj`]'s `==`: the real types'.
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, PartialEq)]
+/// #[object(key = "doc.borrow.PartialEq")]
+/// struct Leaf(u8);
+///
+/// let (a, b): (AnyObj, AnyObj) = (Obj::new(Leaf(1)).upcast(), Obj::new(Leaf(1)).upcast());
+/// assert!(Obj::borrow(&a) == Obj::borrow(&b));
+/// ```
+impl<T: Object + PartialEq> PartialEq for ObjBorrow<'_, T> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        behaviour::eq(self.ptr, other.ptr)
+    }
+}
+
+impl<T: Object + Eq> Eq for ObjBorrow<'_, T> {}
+
+/// As [`Obj`]'s `PartialOrd`.
+impl<T: Object + PartialOrd> PartialOrd for ObjBorrow<'_, T> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        behaviour::partial_cmp(self.ptr, other.ptr)
+    }
+}
+
+/// As [`Obj`]'s `Ord`.
+impl<T: Object + Ord> Ord for ObjBorrow<'_, T> {
+    #[inline]
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        behaviour::cmp(self.ptr, other.ptr)
+    }
+}
+
+/// As [`Obj`]'s `Hash`: a borrow hashes as the handle it borrows.
+impl<T: Object + Hash> Hash for ObjBorrow<'_, T> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        behaviour::hash(self.ptr, state)
     }
 }

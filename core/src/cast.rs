@@ -53,8 +53,9 @@
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
+use crate::borrow::ObjBorrow;
 use crate::cell::{value_offset, ObjCell};
-use crate::obj::Obj;
+use crate::obj::{AnyObj, Obj};
 use crate::registry;
 use crate::type_info::{AnyObject, Object, S, Z};
 
@@ -468,5 +469,178 @@ impl<T: Object> Obj<T> {
         } else {
             None
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Casts of borrowed handles and in place, and the conversion into `AnyObj`.
+
+/// Whether a downcast from `T` to `U` must refuse to keep "a handle whose static type is
+/// `Send + Sync` never points at an object whose real type is not": `U` is an ancestor of
+/// `T` (shallower) that is `Send + Sync`, and `T` is not (so the real type may not be).
+/// The rule `Obj::downcast` applies; decided at compile time.
+#[inline(always)]
+const fn downcast_breaks_send_sync<T: Object, U: Object>() -> bool {
+    U::DEPTH < T::DEPTH && U::SEND_SYNC && !T::SEND_SYNC
+}
+
+impl<'a, T: Object> ObjBorrow<'a, T> {
+    /// The same borrow as one of an ancestor type: a pointer cast, no count traffic.
+    /// Checked at compile time like [`Obj::upcast`], with the same `Send + Sync` bound.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.ObjBorrow.upcast.Expr")]
+    /// struct Expr { span: u32 }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.ObjBorrow.upcast.Var", final)]
+    /// struct Var { #[parent] expr: Expr }
+    ///
+    /// let v = Obj::new(Var { expr: Expr { span: 3 } });
+    /// let e: ObjBorrow<'_, Expr> = Obj::borrow(&v).upcast();
+    /// assert_eq!(e.span, 3);
+    /// let any: ObjBorrow<'_, AnyObject> = e.upcast();
+    /// assert_eq!(Obj::strong_count(&v), 1); // no count traffic
+    /// assert!(Obj::ptr_eq(&any.to_obj().downcast::<Var>().ok().unwrap(), &v));
+    /// ```
+    #[inline(always)]
+    pub fn upcast<U>(self) -> ObjBorrow<'a, U>
+    where
+        U: Object,
+        T: IsA<U> + Send + Sync,
+    {
+        // SAFETY: `T: IsA<U>`: the block is a valid `ObjCell<U>` (see `Obj::upcast`), kept
+        // alive for `'a` by the borrowed handle.
+        unsafe { ObjBorrow::from_cell(self.cell().cast()) }
+    }
+
+    /// The same borrow as a `U`, if the object is a `U` (or a descendant); no count
+    /// traffic. As [`Obj::downcast`], it refuses to make a `Send + Sync` handle from one
+    /// that is not: `None` when `U` is a `Send + Sync` ancestor of a `T` that is not.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, Obj, ObjBorrow, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.ObjBorrow.downcast.Expr")]
+    /// struct Expr;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.ObjBorrow.downcast.Const", final)]
+    /// struct Const { #[parent] expr: Expr, value: i64 }
+    ///
+    /// let any: AnyObj = Obj::new(Const { expr: Expr, value: 7 }).upcast();
+    /// let b = Obj::borrow(&any);
+    /// let c: ObjBorrow<'_, Const> = b.downcast::<Const>().unwrap();
+    /// assert_eq!(c.value, 7);
+    /// assert!(b.downcast::<Expr>().is_some());
+    /// assert_eq!(Obj::strong_count(&any), 1);
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.ObjBorrow.downcast.Other")]
+    /// struct Other;
+    /// assert!(b.downcast::<Other>().is_none());
+    /// ```
+    #[inline]
+    pub fn downcast<U: Object>(self) -> Option<ObjBorrow<'a, U>> {
+        if downcast_breaks_send_sync::<T, U>() {
+            return None;
+        }
+        // SAFETY: a handle made from the borrowed one's pointer, never dropped: it only
+        // asks the object's type.
+        let borrowed = ManuallyDrop::new(unsafe { Obj::from_cell(self.cell()) });
+        if borrowed.is::<U>() {
+            // SAFETY: the object is a `U`: the block is a valid `ObjCell<U>`, kept alive
+            // for `'a` by the borrowed handle.
+            Some(unsafe { ObjBorrow::from_cell(self.cell().cast()) })
+        } else {
+            None
+        }
+    }
+}
+
+impl<T: Object> Obj<T> {
+    /// A mutable reference to the value as a `U`, if the object is a `U` (or a
+    /// descendant) and this is the only reference of any kind (as
+    /// [`get_mut`](Obj::get_mut)). In place: no count traffic, no new handle. Refuses (as
+    /// [`downcast`](Obj::downcast)) when `U` is a `Send + Sync` ancestor of a `T` that is
+    /// not.
+    ///
+    /// ```
+    /// use rcobj::{AnyObj, Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.cast.downcast_mut.Expr")]
+    /// struct Expr;
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.cast.downcast_mut.Const", final)]
+    /// struct Const { #[parent] expr: Expr, value: i64 }
+    ///
+    /// let mut any: AnyObj = Obj::new(Const { expr: Expr, value: 1 }).upcast();
+    /// any.downcast_mut::<Const>().unwrap().value = 2;
+    /// assert_eq!(any.downcast_ref::<Const>().unwrap().value, 2);
+    ///
+    /// let other = any.clone();
+    /// assert!(any.downcast_mut::<Const>().is_none()); // shared
+    /// drop(other);
+    /// assert!(any.downcast_mut::<Expr>().is_some());
+    /// ```
+    #[inline]
+    pub fn downcast_mut<U: Object>(&mut self) -> Option<&mut U> {
+        if downcast_breaks_send_sync::<T, U>() || !self.is::<U>() {
+            return None;
+        }
+        let cell = Obj::cell(self).cast::<ObjCell<U>>();
+        // `get_mut` decides uniqueness (one acquire load of the word).
+        Obj::get_mut(self)?;
+        // SAFETY: the object is a `U`, so the block is a valid `ObjCell<U>`; this is the
+        // only reference of any kind (checked just above) and `&mut self` excludes other
+        // uses for the returned borrow; the reference covers the value only.
+        Some(unsafe { &mut (*cell.as_ptr()).value })
+    }
+}
+
+/// `AnyObj::from(obj)` is `obj.upcast()`: for any object type but the root itself (which
+/// `From<T> for T` already covers), and, as `upcast`, only for `Send + Sync` types.
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.cast.From.Leaf")]
+/// struct Leaf(u8);
+///
+/// let any: AnyObj = Obj::new(Leaf(1)).into();
+/// assert!(any.is::<Leaf>());
+/// let list: Vec<AnyObj> = vec![Obj::new(Leaf(2)).into(), any];
+/// assert_eq!(list.len(), 2);
+/// ```
+///
+/// A type that is not `Send + Sync` does not convert:
+///
+/// ```compile_fail
+/// use std::rc::Rc;
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.cast.From.Local")]
+/// struct Local(Rc<u8>);
+///
+/// let any: AnyObj = Obj::new(Local(Rc::new(1))).into();
+/// ```
+impl<T, N> From<Obj<T>> for AnyObj
+where
+    T: Object<Depth = S<N>> + IsA<AnyObject> + Send + Sync,
+{
+    #[inline(always)]
+    fn from(obj: Obj<T>) -> AnyObj {
+        obj.upcast()
     }
 }

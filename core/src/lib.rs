@@ -63,8 +63,75 @@
 //! Each derived type has a static [`TypeInfo`]: key, index, depth, ancestors. A child names
 //! its parent as its first field with `#[parent]`; [`Obj::upcast`] to any ancestor is a
 //! pointer cast checked at compile time (through [`IsA`]), [`Obj::is`], [`Obj::downcast`]
-//! and [`Obj::downcast_ref`] are O(1) checks at run time. Every linked type is in the
-//! [`registry`] before its first instance exists.
+//! and [`Obj::downcast_ref`] are O(1) checks at run time. Borrowed handles cast without
+//! count traffic ([`ObjBorrow::upcast`], [`ObjBorrow::downcast`]), [`Obj::downcast_mut`]
+//! casts in place when the handle is the only reference, and `AnyObj::from(obj)` erases a
+//! handle. Every linked type is in the [`registry`] before its first instance exists.
+//!
+//! ## Behaviour through base handles
+//!
+//! An `Obj<Base>` or an [`AnyObj`] usually points at a descendant. Everything the handle
+//! does is then what the object's *real* type does, never silently the static type's part:
+//!
+//! * `==`, `Hash`, `PartialOrd`/`Ord`, `Debug` and `Display` of [`Obj`], [`ObjBorrow`] and
+//!   [`AnyObj`] run the real type's impl. Objects of different real types are never equal
+//!   and order by type index first; an exact handle and a base handle to one object hash
+//!   alike (the caller's hasher is forwarded as `&mut dyn Hasher`), so a
+//!   `HashSet<Obj<Expr>>` or a `HashSet<AnyObj>` holds nodes by their real value.
+//! * [`Obj::make_mut`] through a base handle copies the real type (a shared `Obj<Expr>` to a
+//!   `Const` becomes a new `Const`); it panics only when the real type has no `Clone`.
+//! * With `serde`, an `Obj<Base>` is written tagged with its real type's key and read back
+//!   into that type through the registry.
+//!
+//! `#[derive(Object)]` records which of these traits the concrete type implements, in a
+//! [`Behaviour`] table in its [`TypeInfo`], without requiring any of them. A real type
+//! that lacks a trait the static type has falls back to identity: `==` compares addresses,
+//! `Debug` prints `key@address`. Through an exact handle (the real type is `T`; always for
+//! a `final` `T`, decided at compile time) the handle calls `T`'s impl directly, as fast as
+//! before; only base handles read the table. Runtime-defined and foreign objects have an
+//! empty table. The full rules are on [`Behaviour`].
+//!
+//! ```
+//! use std::collections::HashSet;
+//! use rcobj::{AnyObj, Obj, Object};
+//!
+//! #[derive(Object, Debug, Clone, Default, PartialEq, Eq, Hash)]
+//! #[object(key = "guide.Expr")]
+//! struct Expr { span: u32 }
+//!
+//! #[derive(Object, Debug, Clone, PartialEq, Eq, Hash)]
+//! #[repr(C)]
+//! #[object(key = "guide.Const", final)]
+//! struct Const { #[parent] expr: Expr, value: i64 }
+//!
+//! #[derive(Object, Debug, Clone, PartialEq, Eq, Hash)]
+//! #[repr(C)]
+//! #[object(key = "guide.Var", final)]
+//! struct Var { #[parent] expr: Expr, name: String }
+//!
+//! let konst = |value| -> Obj<Expr> { Obj::new(Const { expr: Expr::default(), value }).upcast() };
+//! let var = |name: &str| -> Obj<Expr> {
+//!     Obj::new(Var { expr: Expr::default(), name: name.into() }).upcast()
+//! };
+//!
+//! // `==` and `Hash` of the real types: three different constants, three elements
+//! // (compared as `Expr`s they would all be one).
+//! let set: HashSet<Obj<Expr>> = [konst(1), konst(2), konst(3), konst(1)].into_iter().collect();
+//! assert_eq!(set.len(), 3);
+//! assert!(konst(0) != var("x")); // different real types are never equal
+//!
+//! // `Debug` of the real type, through `AnyObj` too.
+//! let any: AnyObj = konst(7).upcast();
+//! assert_eq!(format!("{any:?}"), "Const { expr: Expr { span: 0 }, value: 7 }");
+//!
+//! // Copy-on-write through the base handle clones the real type.
+//! let mut e = konst(1);
+//! let old = e.clone();
+//! Obj::make_mut(&mut e).span = 4;
+//! let c = e.downcast_ref::<Const>().unwrap();
+//! assert_eq!((c.expr.span, c.value), (4, 1));
+//! assert_eq!(old.span, 0);
+//! ```
 //!
 //! ## Per-thread instance counts
 //!
@@ -236,10 +303,14 @@
 //!   a panic: one raised by a `Drop` that runs inside the `extern "C"` deleter (a release
 //!   through an ancestor-typed handle, or from foreign code) cannot unwind out of it, and
 //!   the process aborts. The registry uses spin locks.
-//! * `serde`: `Serialize`/`Deserialize` for the handles. [`Obj<T>`], [`UniqueObj<T>`] and
-//!   [`ObjBorrow`] serialize as `T` (through the handle's static type); deserializing an
-//!   `Obj<T>` allocates a new object; a [`WeakObj<T>`] is written as `Option<T>` and read
-//!   back as a handle that upgrades to nothing. Sharing is not preserved.
+//! * `serde`: `Serialize`/`Deserialize` for the handles. An [`Obj<T>`] or [`ObjBorrow`]
+//!   of a non-final `T` (so [`AnyObj`] too) is written as its real type, tagged with the
+//!   type key (`{"ir.Const":{...}}`), and read back into a new object of the type the key
+//!   names, checked against `T`'s hierarchy (bad input is an `Err` naming the key and
+//!   `T`; nothing leaks). A final `T`'s handle and a [`UniqueObj<T>`] (always exactly a
+//!   `T`) are untagged, as `T`. A [`WeakObj<T>`] is written as `Option<Obj<T>>` and read
+//!   back as a handle that upgrades to nothing. Sharing is not preserved. Pulls in
+//!   `erased-serde` for the type erasure.
 //!
 //! ## What is allocated, and when
 //!
@@ -340,28 +411,35 @@ extern crate alloc;
 #[cfg(any(feature = "std", loom, test))]
 extern crate std;
 
+mod behaviour;
 mod borrow;
 pub mod c_api;
 mod cast;
 mod cell;
 #[cfg_attr(not(any(feature = "std", loom)), path = "counts_shared.rs")]
 mod counts;
+mod cyclic;
 mod deleter;
 mod header;
+mod intern;
 mod obj;
 pub mod registry;
 mod runtime_type;
 #[cfg(feature = "serde")]
 mod serde_impl;
+#[cfg(feature = "serde")]
+mod serde_tagged;
 mod sync;
 mod type_info;
 mod unique;
 mod weak;
 
+pub use crate::behaviour::{Behaviour, Final, TraitKind};
 pub use crate::borrow::ObjBorrow;
 pub use crate::cast::IsA;
 pub use crate::cell::{value_offset, ObjCell};
 pub use crate::counts::{merge_thread_counts, registered_threads, MAX_TYPES, THREAD_SLOTS};
+pub use crate::cyclic::UninitObj;
 pub use crate::deleter::deleter;
 pub use crate::header::{
     Deleter, ObjectHeader, BOTH_ONE, DELETER_BOTH, DELETER_STRONG, DELETER_WEAK, MAX_COUNT,
@@ -438,6 +516,10 @@ pub use rcobj_macros::Object;
 /// The items here are for the expansion to name, and for good error messages.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::behaviour::{
+        CloneEntry, CmpEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry, HashEntry,
+        MaybeDeserialize, MaybeSerialize, PartialCmpEntry, SerializeEntry,
+    };
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;

@@ -1,5 +1,6 @@
 //! [`Obj<T>`]: the strong handle.
 
+use ::alloc::boxed::Box;
 use core::borrow::Borrow;
 use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
@@ -7,8 +8,10 @@ use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
+use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
+use crate::behaviour::{self, Final};
 use crate::borrow::ObjBorrow;
 use crate::cell::ObjCell;
 use crate::counts;
@@ -97,6 +100,37 @@ impl<T: Object> Obj<T> {
     #[inline]
     pub fn new(value: T) -> Obj<T> {
         UniqueObj::share(UniqueObj::new(value))
+    }
+
+    /// A pinned object, as `Arc::pin`: the value never moves until it is dropped.
+    ///
+    /// Sound for the same reasons as `Arc::pin`. A `Pin<Obj<T>>` gives out only
+    /// `Pin<&T>` (`Obj` has no `DerefMut`) and pinned clones; every way to move a value
+    /// out of an object (`try_unwrap`, `into_inner`, `unwrap_or_clone`, `make_mut`,
+    /// `get_mut`, `downcast_mut`) needs the unpinned `Obj<T>` or `&mut Obj<T>`, which a
+    /// `Pin<Obj<T>>` hands out only for `T: Unpin` (`Pin::into_inner`) or through
+    /// `unsafe`; `downgrade`/`borrow` need `&Obj<T>`, which it does not give out either. The
+    /// value is dropped in place by the deleter's strong phase before its memory is freed
+    /// (so `Pin`'s drop guarantee holds), and `Obj: Deref` only hands out a reference.
+    /// Foreign code holding the object (through `into_raw`) can only get there with
+    /// `unsafe`.
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.obj.pin")]
+    /// struct Node { value: u32, _pinned: std::marker::PhantomPinned }
+    ///
+    /// let p: Pin<Obj<Node>> = Obj::pin(Node { value: 1, _pinned: std::marker::PhantomPinned });
+    /// let q = p.clone();
+    /// assert_eq!(q.as_ref().get_ref().value, 1);
+    /// ```
+    pub fn pin(value: T) -> Pin<Obj<T>> {
+        // SAFETY: see above: nothing reachable from a `Pin<Obj<T>>` without `unsafe` can
+        // move the value, and it is dropped in place.
+        unsafe { Pin::new_unchecked(Obj::new(value)) }
     }
 
     /// Wraps a block whose strong reference the caller hands over.
@@ -455,7 +489,7 @@ impl<T: Object> Obj<T> {
     ///
     /// Strong is 0 (by this thread, with acquire ordering), the real type is `T`, and the
     /// handle's implicit weak reference is still held.
-    unsafe fn take_value(this: Self) -> T {
+    pub(crate) unsafe fn take_value(this: Self) -> T {
         let this = ManuallyDrop::new(this);
         let cell = this.ptr.as_ptr();
         // SAFETY: the value is live and no one else can reach it (strong is 0).
@@ -537,10 +571,17 @@ impl<T: Object + Clone> Obj<T> {
     /// is moved into a new object and the weak references are disassociated, as
     /// `Arc::make_mut` does.
     ///
+    /// Through a handle whose static type is an ancestor of the object's real type `R`
+    /// (an `Obj<Expr>` to a `Const`), the copy is a new object of type `R`, made by `R`'s
+    /// `Clone` (the real type's behaviour table, see [`Behaviour`](crate::Behaviour)); with
+    /// only weak references left it is cloned too (then the old object is released, so the
+    /// weak references are disassociated all the same). The only reference of any kind is
+    /// changed in place, whatever its real type.
+    ///
     /// # Panics
     ///
-    /// If the object's real type is a descendant of `T`: copying only the `T` part would
-    /// silently slice the object.
+    /// If the object is shared and its real type is a descendant of `T` without `Clone`:
+    /// copying only the `T` part would silently slice the object.
     ///
     /// # Examples
     ///
@@ -563,7 +604,29 @@ impl<T: Object + Clone> Obj<T> {
     /// assert_eq!(a.text, "a!?");
     /// ```
     ///
-    /// Through an ancestor-typed handle:
+    /// Through an ancestor-typed handle, the real type is cloned:
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[object(key = "doc.obj.make_mut.real.Base")]
+    /// struct Base(u8);
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.obj.make_mut.real.Child")]
+    /// struct Child { #[parent] base: Base, extra: u8 }
+    ///
+    /// let mut b: Obj<Base> = Obj::new(Child { base: Base(1), extra: 2 }).upcast();
+    /// let old = b.clone();
+    /// Obj::make_mut(&mut b).0 = 5;
+    /// let child = b.downcast_ref::<Child>().unwrap(); // still a `Child`
+    /// assert_eq!((child.base.0, child.extra), (5, 2));
+    /// assert_eq!(old.0, 1);
+    /// ```
+    ///
+    /// A shared object whose real type has no `Clone`:
     ///
     /// ```should_panic
     /// use rcobj::{Obj, Object};
@@ -572,12 +635,13 @@ impl<T: Object + Clone> Obj<T> {
     /// #[object(key = "doc.obj.make_mut.Base")]
     /// struct Base(u8);
     ///
-    /// #[derive(Object, Clone)]
+    /// #[derive(Object)]
     /// #[repr(C)]
     /// #[object(key = "doc.obj.make_mut.Child")]
     /// struct Child { #[parent] base: Base, extra: u8 }
     ///
     /// let mut b: Obj<Base> = Obj::new(Child { base: Base(1), extra: 2 }).upcast();
+    /// let _other = b.clone();
     /// Obj::make_mut(&mut b); // panics: would copy only the `Base` part
     /// ```
     #[inline]
@@ -593,11 +657,36 @@ impl<T: Object + Clone> Obj<T> {
         Obj::make_mut_slow(this)
     }
 
+    /// Returns the value if this is the only strong reference (weak references are left
+    /// dangling), otherwise a clone of it, as `Arc::unwrap_or_clone`.
+    ///
+    /// Through an ancestor-typed handle the result is a `T`, so it is a clone of the `T`
+    /// part of the object (as `T::clone(&*this)`); the object itself is released as any
+    /// handle is, never sliced.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object};
+    ///
+    /// #[derive(Object, Clone)]
+    /// #[object(key = "doc.obj.unwrap_or_clone")]
+    /// struct Text(String);
+    ///
+    /// let a = Obj::new(Text("a".into()));
+    /// let b = a.clone();
+    /// let cloned: Text = Obj::unwrap_or_clone(a); // `b` still holds it: cloned
+    /// let moved: Text = Obj::unwrap_or_clone(b); // the last reference: moved out
+    /// assert_eq!((cloned.0, moved.0), ("a".to_string(), "a".to_string()));
+    /// assert_eq!(Text::type_info().live_count(), 0);
+    /// ```
+    pub fn unwrap_or_clone(this: Self) -> T {
+        Obj::try_unwrap(this).unwrap_or_else(|obj| T::clone(&obj))
+    }
+
     #[inline(never)]
     fn make_mut_slow(this: &mut Self) -> &mut T {
-        if !Obj::is_exactly_t(this) {
-            make_mut_slicing(T::type_info(), Obj::type_info(this));
-        }
+        // `false` for a descendant (or a foreign object): then the copy is of the real
+        // type, through its behaviour table.
+        let exact = Obj::is_exactly_t(this);
         let word = Obj::header(this).word();
         let mut cur = word.load(Ordering::Acquire);
         loop {
@@ -606,7 +695,19 @@ impl<T: Object + Clone> Obj<T> {
             }
             if strong_of(cur) != 1 {
                 // Other strong references: clone into a fresh object.
-                *this = Obj::new(T::clone(this));
+                *this = if exact {
+                    Obj::new(T::clone(this))
+                } else {
+                    behaviour::clone_real(this.ptr)
+                        .unwrap_or_else(|| make_mut_slicing(T::type_info(), Obj::type_info(this)))
+                };
+                break;
+            }
+            if !exact && !behaviour::can_relocate(this.ptr) {
+                // Only weak references, and a real type we cannot move (a runtime type):
+                // a clone releases the old object just as well, if there is a `Clone`.
+                *this = behaviour::clone_real(this.ptr)
+                    .unwrap_or_else(|| make_mut_slicing(T::type_info(), Obj::type_info(this)));
                 break;
             }
             // Only weak references besides us: take strong to 0 so no upgrade can succeed,
@@ -621,12 +722,21 @@ impl<T: Object + Clone> Obj<T> {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    // SAFETY: strong is 0, the real type is `T`, and the handle read out
-                    // of `this` holds the implicit weak reference; `this` is overwritten
-                    // without being dropped.
-                    unsafe {
-                        let value = Obj::take_value(ptr::read(this));
-                        ptr::write(this, Obj::new(value));
+                    if exact {
+                        // SAFETY: strong is 0, the real type is `T`, and the handle read
+                        // out of `this` holds the implicit weak reference; `this` is
+                        // overwritten without being dropped.
+                        unsafe {
+                            let value = Obj::take_value(ptr::read(this));
+                            ptr::write(this, Obj::new(value));
+                        }
+                    } else {
+                        // SAFETY: as above, with the real type's own move (checked by
+                        // `can_relocate`); the result is an object of the same real type.
+                        unsafe {
+                            let moved = behaviour::relocate(ptr::read(this));
+                            ptr::write(this, moved);
+                        }
                     }
                     break;
                 }
@@ -643,8 +753,8 @@ impl<T: Object + Clone> Obj<T> {
 #[inline(never)]
 fn make_mut_slicing(static_type: &TypeInfo, real: &TypeInfo) -> ! {
     panic!(
-        "Obj::make_mut on an `Obj<{}>` whose object is a `{}`: cloning only the `{}` part \
-         would slice it; downcast to `{}` first",
+        "Obj::make_mut on a shared `Obj<{}>` whose object is a `{}`, which has no `Clone`: \
+         cloning only the `{}` part would slice it; implement `Clone` for `{}`",
         static_type.key(),
         real.key(),
         static_type.key(),
@@ -712,7 +822,24 @@ impl<T: Object> AsRef<T> for Obj<T> {
     }
 }
 
-impl<T: Object> Borrow<T> for Obj<T> {
+/// Only for a [`Final`] `T`: through a handle whose object may be a descendant, `==`,
+/// `cmp` and `hash` are the descendant's (see "Behaviour through base handles" in the crate
+/// docs), so they could disagree with `T`'s, which `Borrow` forbids. For a final `T` the
+/// object is always exactly a `T`, and the handle's traits are `T`'s.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object, PartialEq, Eq, PartialOrd, Ord)]
+/// #[object(key = "doc.obj.Borrow.Word", final)]
+/// struct Word(String);
+///
+/// let mut counts = BTreeMap::new();
+/// counts.insert(Obj::new(Word("a".into())), 1);
+/// assert_eq!(counts.get(&Word("a".into())), Some(&1)); // looked up by `&Word`
+/// ```
+impl<T: Object + Final> Borrow<T> for Obj<T> {
     fn borrow(&self) -> &T {
         self
     }
@@ -724,21 +851,95 @@ impl<T: Object> From<T> for Obj<T> {
     }
 }
 
+/// Moves the value out of the box into a new object (one allocation, as `Obj::new`; the
+/// box is freed), as `Arc::from(Box<T>)`.
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.from_box")]
+/// struct Item(u32);
+///
+/// let o: Obj<Item> = Obj::from(Box::new(Item(3)));
+/// assert_eq!(o.0, 3);
+/// ```
+impl<T: Object> From<Box<T>> for Obj<T> {
+    fn from(value: Box<T>) -> Self {
+        Obj::new(*value)
+    }
+}
+
 impl<T: Object + Default> Default for Obj<T> {
     fn default() -> Self {
         Obj::new(T::default())
     }
 }
 
+/// The real type's `Debug`. Through a base handle or an [`AnyObj`] to an object whose real
+/// type has no `Debug`, its key and address (`ir.Var@0x…`, see [`Behaviour`](crate::Behaviour)).
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, Debug)]
+/// #[object(key = "doc.obj.Debug.Expr")]
+/// struct Expr;
+///
+/// #[derive(Object, Debug)]
+/// #[repr(C)]
+/// #[object(key = "doc.obj.Debug.Const")]
+/// struct Const { #[parent] expr: Expr, value: i64 }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.obj.Debug.Hidden")]
+/// struct Hidden { #[parent] expr: Expr }
+///
+/// let c: Obj<Expr> = Obj::new(Const { expr: Expr, value: 1 }).upcast();
+/// assert_eq!(format!("{c:?}"), "Const { expr: Expr, value: 1 }");
+/// let any: AnyObj = c.upcast();
+/// assert_eq!(format!("{any:?}"), "Const { expr: Expr, value: 1 }");
+/// let h: Obj<Expr> = Obj::new(Hidden { expr: Expr }).upcast();
+/// assert!(format!("{h:?}").starts_with("doc.obj.Debug.Hidden@0x"));
+/// ```
 impl<T: Object + fmt::Debug> fmt::Debug for Obj<T> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
+        behaviour::debug(self.ptr, f)
     }
 }
 
+/// The real type's `Display`; key and address for a real type without one (as
+/// [`Debug`](#impl-Debug-for-Obj<T>)). Nothing is inherited from the static type.
+///
+/// ```
+/// use std::fmt;
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.obj.Display.Expr")]
+/// struct Expr;
+/// impl fmt::Display for Expr {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("expr") }
+/// }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.obj.Display.Var")]
+/// struct Var { #[parent] expr: Expr, name: &'static str }
+/// impl fmt::Display for Var {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.name) }
+/// }
+///
+/// let v: Obj<Expr> = Obj::new(Var { expr: Expr, name: "x" }).upcast();
+/// assert_eq!(v.to_string(), "x");
+/// assert_eq!(Obj::new(Expr).to_string(), "expr");
+/// ```
 impl<T: Object + fmt::Display> fmt::Display for Obj<T> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
+        behaviour::display(self.ptr, f)
     }
 }
 
@@ -748,29 +949,131 @@ impl<T: Object> fmt::Pointer for Obj<T> {
     }
 }
 
+/// `==` of the real types: objects of different real types are never equal; two objects
+/// of one real type compare with its `PartialEq`, or by identity if it has none. As
+/// `Arc`'s: two handles to the same object are equal without calling `eq` when the real
+/// type (or `T`) is `Eq`; a `PartialEq`-only type (a NaN-like value) still calls `eq`.
+///
+/// Through an exact handle (the object's real type is `T`, always for a final `T`) this is
+/// `T::eq`, called directly.
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, PartialEq)]
+/// #[object(key = "doc.obj.PartialEq.Expr")]
+/// struct Expr;
+///
+/// #[derive(Object, PartialEq)]
+/// #[repr(C)]
+/// #[object(key = "doc.obj.PartialEq.Const")]
+/// struct Const { #[parent] expr: Expr, value: f64 }
+///
+/// #[derive(Object)]
+/// #[repr(C)]
+/// #[object(key = "doc.obj.PartialEq.Var")]
+/// struct Var { #[parent] expr: Expr }
+///
+/// let c = |v| -> Obj<Expr> { Obj::new(Const { expr: Expr, value: v }).upcast() };
+/// assert!(c(1.0) == c(1.0));
+/// assert!(c(1.0) != c(2.0)); // `Const`'s `==`, not `Expr`'s
+/// let nan = c(f64::NAN);
+/// assert!(nan != nan.clone()); // `PartialEq` only: `eq` is called
+///
+/// let v: Obj<Expr> = Obj::new(Var { expr: Expr }).upcast();
+/// assert!(v != c(1.0)); // different real types
+/// assert!(v == v.clone()); // `Var` has no `PartialEq`: identity
+/// assert!(v != Obj::new(Var { expr: Expr }).upcast());
+/// ```
 impl<T: Object + PartialEq> PartialEq for Obj<T> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        **self == **other
+        behaviour::eq(self.ptr, other.ptr)
     }
 }
 
 impl<T: Object + Eq> Eq for Obj<T> {}
 
+/// Ordered by the real type's index first; within one real type by its `PartialOrd`, or
+/// (without one) `Some(Equal)` when `==` says so, by address when `==` is identity, and
+/// `None` otherwise. See [`Behaviour`](crate::Behaviour).
+///
+/// ```
+/// use rcobj::{Obj, Object};
+///
+/// #[derive(Object, PartialEq, PartialOrd)]
+/// #[object(key = "doc.obj.PartialOrd.Num")]
+/// struct Num(f64);
+///
+/// let (a, b) = (Obj::new(Num(1.0)), Obj::new(Num(2.0)));
+/// assert!(a < b);
+/// assert_eq!(Obj::new(Num(f64::NAN)).partial_cmp(&a), None);
+/// ```
 impl<T: Object + PartialOrd> PartialOrd for Obj<T> {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        (**self).partial_cmp(&**other)
+        behaviour::partial_cmp(self.ptr, other.ptr)
     }
 }
 
+/// Ordered by the real type's index first; within one real type by its `Ord`, else its
+/// `PartialOrd` when that answers, else `Equal` when `==` says so and by address
+/// otherwise. See [`Behaviour`](crate::Behaviour).
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, PartialEq, Eq, PartialOrd, Ord)]
+/// #[object(key = "doc.obj.Ord.A")]
+/// struct A(u32);
+///
+/// #[derive(Object, PartialEq, Eq, PartialOrd, Ord)]
+/// #[object(key = "doc.obj.Ord.B")]
+/// struct B(u32);
+///
+/// let set: BTreeSet<AnyObj> = [
+///     Obj::new(A(2)).upcast(),
+///     Obj::new(B(1)).upcast(),
+///     Obj::new(A(1)).upcast(),
+///     Obj::new(A(1)).upcast(),
+/// ]
+/// .into_iter()
+/// .collect();
+/// assert_eq!(set.len(), 3);
+/// let a_first = A::type_info().index() < B::type_info().index();
+/// let first = set.iter().next().unwrap();
+/// assert_eq!(first.is::<A>(), a_first); // types first, by index
+/// ```
 impl<T: Object + Ord> Ord for Obj<T> {
+    #[inline]
     fn cmp(&self, other: &Self) -> CmpOrdering {
-        (**self).cmp(&**other)
+        behaviour::cmp(self.ptr, other.ptr)
     }
 }
 
+/// The real type's `Hash`, fed the caller's hasher (through `&mut dyn Hasher`), so an
+/// exact handle and a base handle to the same object hash alike. A real type without
+/// `Hash` hashes its type index when it has `PartialEq` (equal objects must hash alike)
+/// and its address otherwise (`==` is identity).
+///
+/// ```
+/// use std::collections::HashSet;
+/// use rcobj::{AnyObj, Obj, Object};
+///
+/// #[derive(Object, PartialEq, Eq, Hash)]
+/// #[object(key = "doc.obj.Hash.Id")]
+/// struct Id(u32);
+///
+/// let set: HashSet<AnyObj> = (0..3).map(|i| Obj::new(Id(i)).upcast()).collect();
+/// assert_eq!(set.len(), 3);
+/// let one: AnyObj = Obj::new(Id(1)).upcast();
+/// assert!(set.contains(&one));
+/// ```
 impl<T: Object + Hash> Hash for Obj<T> {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (**self).hash(state)
+        behaviour::hash(self.ptr, state)
     }
 }
 

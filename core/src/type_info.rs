@@ -4,8 +4,12 @@
 //! The methods that need the registry ([`TypeInfo::index`], [`TypeInfo::live_count`])
 //! live in `registry.rs`, which sits above this file.
 
+use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
+
+use crate::behaviour::Behaviour;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Index of the root type [`AnyObject`] (tvm-ffi's `kTVMFFIObject`).
@@ -79,6 +83,9 @@ pub struct TypeInfo {
     /// type. For a runtime type the `'static` references above really live as long as the
     /// type, which is why no accessor hands them out as `'static`.
     pub(crate) rc: *const (),
+    /// What the type does for the standard traits (filled by the derive; empty for the
+    /// root and for runtime types).
+    behaviour: Behaviour,
 }
 
 // SAFETY: every field is immutable after construction or atomic; `rc` points to atomics.
@@ -106,6 +113,7 @@ impl TypeInfo {
         is_final: bool,
         size: usize,
         align: usize,
+        behaviour: Behaviour,
     ) -> TypeInfo {
         assert!(
             ancestors.len() == depth,
@@ -124,6 +132,7 @@ impl TypeInfo {
             size,
             align,
             rc: core::ptr::null(),
+            behaviour,
         }
     }
 
@@ -147,7 +156,8 @@ impl TypeInfo {
     }
 
     /// A runtime type's descriptor. The references must stay valid for as long as the
-    /// descriptor is reachable (the runtime type owns what they point to).
+    /// descriptor is reachable (the runtime type owns what they point to), except `key`,
+    /// which is interned here (see [`key`](Self::key)). Its behaviour table is empty.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn runtime(
         key: &'static str,
@@ -160,7 +170,7 @@ impl TypeInfo {
         rc: *const (),
     ) -> TypeInfo {
         TypeInfo {
-            key,
+            key: crate::intern::intern(key),
             site_key: None,
             uses_site_key: AtomicBool::new(false),
             rust_name: "<runtime type>",
@@ -172,6 +182,7 @@ impl TypeInfo {
             size,
             align,
             rc,
+            behaviour: Behaviour::EMPTY,
         }
     }
 
@@ -189,6 +200,7 @@ impl TypeInfo {
             size: 0,
             align: 1,
             rc: core::ptr::null(),
+            behaviour: Behaviour::ROOT,
         }
     }
 
@@ -209,8 +221,24 @@ impl TypeInfo {
     /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
     /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
     /// ```
+    ///
+    /// The key is `&'static` for every type: a derived type's is a string literal, and a
+    /// runtime type's is interned when the type is registered (kept for the rest of the
+    /// program, once per distinct key, so registering and releasing types under the same
+    /// keys again and again allocates nothing more). So it outlives the descriptor:
+    ///
+    /// ```
+    /// use rcobj::{registry, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
+    /// let key: Option<&'static str> =
+    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
+    /// ty.unregister();
+    /// drop(ty); // the type is released...
+    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
+    /// ```
     #[inline]
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> &'static str {
         // Relaxed: the flag is set before the descriptor is published (registry lock, then
         // the Release store of its index), and every reader of a key that matters for
         // identity reached the descriptor through the registry.
@@ -226,6 +254,7 @@ impl TypeInfo {
     // until that lands nothing here calls it.
     #[allow(dead_code)]
     #[inline]
+    #[allow(dead_code)] // not read yet on this branch (the registry switches keys by the flag)
     pub(crate) fn site_key(&self) -> Option<&'static str> {
         self.site_key
     }
@@ -439,6 +468,26 @@ impl TypeInfo {
         core::ptr::eq(self, other)
             || (self.depth > other.depth && core::ptr::eq(self.ancestors[other.depth], other))
     }
+
+    /// What the type does for the standard traits: which of them it implements, as
+    /// recorded by `#[derive(Object)]` at its definition. Empty for [`AnyObject`] and for
+    /// runtime-defined types. See [`Behaviour`].
+    ///
+    /// ```
+    /// use rcobj::{Object, TraitKind};
+    ///
+    /// #[derive(Object, Debug, PartialEq)]
+    /// #[object(key = "doc.type_info.behaviour")]
+    /// struct Celsius(f64);
+    ///
+    /// let b = Celsius::type_info().behaviour();
+    /// assert!(b.implements(TraitKind::PartialEq));
+    /// assert!(!b.implements(TraitKind::Eq)); // `f64` is not `Eq`
+    /// ```
+    #[inline]
+    pub fn behaviour(&self) -> &Behaviour {
+        &self.behaviour
+    }
 }
 
 impl fmt::Debug for TypeInfo {
@@ -567,9 +616,52 @@ impl AnyObject {
     pub const KEY: &'static str = "rcobj.Object";
 }
 
+// `AnyObject`'s trait impls exist so that `AnyObj` has `Debug`, `Display`, `==`, `Hash`
+// and the orders (a `HashSet<AnyObj>` works). They are never reached for an object: an
+// `AnyObj` always dispatches on the real type (the root is never "exactly" the real type,
+// see `Obj::is_exactly_t`), and a foreign object reports the root's empty table. Were they
+// reached, they would be the identity, which is lawful.
+
 impl fmt::Debug for AnyObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AnyObject")
+        write!(f, "{}@{:p}", AnyObject::KEY, self)
+    }
+}
+
+impl fmt::Display for AnyObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl PartialEq for AnyObject {
+    /// Identity.
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::eq(self, other)
+    }
+}
+
+impl Eq for AnyObject {}
+
+impl PartialOrd for AnyObject {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AnyObject {
+    /// By address.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        core::ptr::from_ref(self)
+            .addr()
+            .cmp(&core::ptr::from_ref(other).addr())
+    }
+}
+
+impl Hash for AnyObject {
+    /// The address.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(core::ptr::from_ref(self).addr());
     }
 }
 

@@ -66,6 +66,20 @@ impl<T: Object> UniqueObj<T> {
         }
     }
 
+    /// Wraps a block the caller hands over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the only reference (strong 1, weak 1) to an initialised object of real type
+    /// `T`, allocated by this crate with `deleter::<T>` and counted as an instance.
+    #[inline(always)]
+    pub(crate) unsafe fn from_cell(ptr: NonNull<ObjCell<T>>) -> UniqueObj<T> {
+        UniqueObj {
+            ptr,
+            _marker: PhantomData,
+        }
+    }
+
     /// Shares the object: an [`Obj`] with strong count 1. No atomic operation.
     ///
     /// ```

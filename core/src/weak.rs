@@ -4,12 +4,14 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
+use crate::behaviour::KeyAndAddress;
 use crate::cell::ObjCell;
 use crate::deleter::{count_overflow, release_weak};
 use crate::header::{strong_of, weak_of, ObjectHeader, MAX_COUNT, STRONG_ONE};
 use crate::obj::Obj;
+use crate::registry;
 use crate::sync::Ordering;
-use crate::type_info::Object;
+use crate::type_info::{AnyObject, Object};
 
 /// A weak handle, like `std::sync::Weak<T>`: keeps the memory, not the value.
 ///
@@ -183,6 +185,58 @@ impl<T: Object> WeakObj<T> {
         }
     }
 
+    /// Gives up the handle without releasing its weak reference; returns the object's
+    /// header address (as [`Obj::into_raw`]), or, for [`WeakObj::new`], a dangling
+    /// sentinel that must never be dereferenced. [`from_raw`](WeakObj::from_raw) takes it
+    /// back.
+    ///
+    /// ```
+    /// use rcobj::{Obj, Object, WeakObj};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.weak.into_raw")]
+    /// struct Item(u8);
+    ///
+    /// let a = Obj::new(Item(1));
+    /// let raw = Obj::downgrade(&a).into_raw();
+    /// assert_eq!(Obj::weak_count(&a), 1); // still held, by `raw`
+    /// assert_eq!(raw.cast_const(), Obj::header(&a) as *const _);
+    /// // SAFETY: made by `into_raw` above; we take its weak reference back.
+    /// let w: WeakObj<Item> = unsafe { WeakObj::from_raw(raw) };
+    /// assert!(w.upgrade().is_some());
+    ///
+    /// let dangling = WeakObj::<Item>::new().into_raw();
+    /// // SAFETY: made by `into_raw` of a `WeakObj::new()`.
+    /// assert!(unsafe { WeakObj::<Item>::from_raw(dangling) }.upgrade().is_none());
+    /// ```
+    #[inline]
+    pub fn into_raw(self) -> *mut ObjectHeader {
+        let this = core::mem::ManuallyDrop::new(self);
+        this.ptr.as_ptr().cast()
+    }
+
+    /// Takes back a weak reference made by [`into_raw`](WeakObj::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `WeakObj::<U>::into_raw` where the object's real type is `T` or a
+    /// descendant (any object, for `T = AnyObject`) — `U = T`, a descendant of `T`, or an
+    /// ancestor when the object is known to be a `T` — and the weak reference it owns is
+    /// handed over (each `into_raw` is taken back once). If `T` is `Send + Sync`, the
+    /// object's real type must be too. The [`Obj::from_raw`] rules about type indices
+    /// apply.
+    ///
+    /// # Examples
+    ///
+    /// See [`into_raw`](WeakObj::into_raw).
+    #[inline]
+    pub unsafe fn from_raw(ptr: *mut ObjectHeader) -> WeakObj<T> {
+        // SAFETY: `into_raw` never returns null (a block, or the `usize::MAX` sentinel).
+        let ptr = unsafe { NonNull::new_unchecked(ptr.cast::<ObjCell<T>>()) };
+        // SAFETY: the caller hands over the weak reference (or the sentinel).
+        unsafe { WeakObj::from_cell(ptr) }
+    }
+
     /// Whether two weak handles point to the same object (two [`WeakObj::new`]s do).
     ///
     /// ```
@@ -236,8 +290,44 @@ impl<T: Object> Default for WeakObj<T> {
     }
 }
 
+/// Whether the object is alive and what it points at (its real type's key and address);
+/// never the value, which would need a strong reference.
+///
+/// ```
+/// use rcobj::{Obj, Object, WeakObj};
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.weak.Debug")]
+/// struct Item;
+///
+/// let a = Obj::new(Item);
+/// let w = Obj::downgrade(&a);
+/// let alive = format!("{w:?}");
+/// assert!(alive.starts_with("WeakObj { target: doc.weak.Debug@0x"));
+/// assert!(alive.ends_with("alive: true }"));
+/// drop(a);
+/// assert!(format!("{w:?}").ends_with("alive: false }"));
+/// assert_eq!(format!("{:?}", WeakObj::<Item>::new()), "WeakObj(dangling)");
+/// ```
 impl<T: Object> fmt::Debug for WeakObj<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(WeakObj)")
+        let Some(h) = self.header() else {
+            return f.write_str("WeakObj(dangling)");
+        };
+        // The memory is ours while the weak reference is; so is a runtime type, which its
+        // instances keep until their memory is freed. An unknown index is foreign: root.
+        let key = registry::info_of_index(h.type_index())
+            .unwrap_or_else(AnyObject::type_info)
+            .key();
+        f.debug_struct("WeakObj")
+            .field(
+                "target",
+                &KeyAndAddress {
+                    key,
+                    addr: self.ptr.as_ptr().cast(),
+                },
+            )
+            .field("alive", &(h.strong_count() > 0))
+            .finish()
     }
 }

@@ -1,7 +1,7 @@
 //! A small compiler IR in the tvm style: an `Expr` base type, `Var`, `Const`, `Add` and
 //! `Call` children, weak links from each node to its parent, and a rewrite pass
 //! (substitution of variables by constants, then constant folding) built on
-//! `Obj::make_mut` copy-on-write and `downcast` dispatch.
+//! `Obj::make_mut` copy-on-write.
 //!
 //! Run with `cargo run -p rcobj-examples --example ir_tree`.
 //!
@@ -14,10 +14,17 @@
 //! * `make_mut`'s three outcomes: clone (the node is shared), in place (the only reference),
 //!   move into a new object (the only strong reference, but weak references exist — here,
 //!   the parent links of its children);
-//! * dispatch on the real type of an `Obj<Expr>` or an `AnyObj`, and per-type live counts
-//!   before and after.
+//! * behaviour through base handles, with no hand-written dispatch: an `Obj<Expr>` (or an
+//!   `AnyObj`) prints with its real type's `Display`/`Debug`, and compares and hashes as
+//!   its real type, so a `HashMap<Obj<Expr>, _>` finds structurally equal subtrees
+//!   (common subexpressions) across node types; `make_mut` through an `Obj<Expr>` copies
+//!   the real type;
+//! * a module built with `Obj::new_cyclic`, whose functions link back to it weakly;
+//! * per-type live counts before and after.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use rcobj::{AnyObj, Obj, Object, TypeInfo, WeakObj};
@@ -46,14 +53,35 @@ impl Clone for ParentLink {
     }
 }
 
-/// The base of every expression node.
-#[derive(Object, Clone, Default)]
+// The link is not part of a node's value: it never makes two nodes differ.
+impl PartialEq for ParentLink {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ParentLink {}
+
+impl Hash for ParentLink {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
+impl fmt::Debug for ParentLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ParentLink")
+    }
+}
+
+/// The base of every expression node. `PartialEq`, `Hash`, `Debug` and `Display` of an
+/// `Obj<Expr>` run the node's real type's impls (the derive records them), so every node
+/// type derives its own.
+#[derive(Object, Clone, Default, PartialEq, Eq, Hash, Debug)]
 #[object(key = "ir.Expr")]
 struct Expr {
     parent: ParentLink,
 }
 
-#[derive(Object, Clone)]
+#[derive(Object, Clone, PartialEq, Eq, Hash, Debug)]
 #[repr(C)]
 #[object(key = "ir.Var", final)]
 struct Var {
@@ -62,7 +90,7 @@ struct Var {
     name: String,
 }
 
-#[derive(Object, Clone)]
+#[derive(Object, Clone, PartialEq, Eq, Hash, Debug)]
 #[repr(C)]
 #[object(key = "ir.Const", final)]
 struct Const {
@@ -71,7 +99,7 @@ struct Const {
     value: i64,
 }
 
-#[derive(Object, Clone)]
+#[derive(Object, Clone, PartialEq, Eq, Hash, Debug)]
 #[repr(C)]
 #[object(key = "ir.Add", final)]
 struct Add {
@@ -81,7 +109,7 @@ struct Add {
     b: Obj<Expr>,
 }
 
-#[derive(Object, Clone)]
+#[derive(Object, Clone, PartialEq, Eq, Hash, Debug)]
 #[repr(C)]
 #[object(key = "ir.Call", final)]
 struct Call {
@@ -91,13 +119,61 @@ struct Call {
     args: Vec<Obj<Expr>>,
 }
 
-/// Not an expression: a named function owning a body. Lives next to expressions in an
-/// `AnyObj` table below.
+// `Display` is the IR's surface syntax. Each `{}` of a child (an `Obj<Expr>`) prints the
+// child's real type.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<expr>")
+    }
+}
+
+impl fmt::Display for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl fmt::Display for Const {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value)
+    }
+}
+
+impl fmt::Display for Add {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({} + {})", self.a, self.b)
+    }
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.func)?;
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{arg}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Not an expression: a named function owning a body, with a weak link to its module.
+/// Lives next to expressions in an `AnyObj` table below. It has no `Debug`: through an
+/// `AnyObj` it prints as its key and address.
 #[derive(Object)]
 #[object(key = "ir.Function", final)]
 struct Function {
     name: String,
     body: Obj<Expr>,
+    module: WeakObj<Module>,
+}
+
+/// Functions, built with `new_cyclic` so that each links back to the module.
+#[derive(Object)]
+#[object(key = "ir.Module", final)]
+struct Module {
+    functions: Vec<Obj<Function>>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -141,8 +217,8 @@ fn call(func: &str, args: Vec<Obj<Expr>>) -> Obj<Expr> {
     )
 }
 
-/// The children of a node, found by dispatch on its real type (`downcast_ref` is O(1):
-/// the `Var`, `Const`, `Add` and `Call` types are final, so each check compares one index).
+/// The children of a node: structure, not a standard trait, so found by `downcast_ref`
+/// (O(1): the node types are final, so each check compares one index).
 fn children(e: &Obj<Expr>) -> Vec<Obj<Expr>> {
     if let Some(add) = e.downcast_ref::<Add>() {
         vec![add.a.clone(), add.b.clone()]
@@ -161,19 +237,9 @@ fn adopt(node: Obj<Expr>) -> Obj<Expr> {
     node
 }
 
+/// A node in the IR's syntax: its real type's `Display`, through the `Obj<Expr>`.
 fn show(e: &Obj<Expr>) -> String {
-    if let Some(v) = e.downcast_ref::<Var>() {
-        v.name.clone()
-    } else if let Some(c) = e.downcast_ref::<Const>() {
-        c.value.to_string()
-    } else if let Some(add) = e.downcast_ref::<Add>() {
-        format!("({} + {})", show(&add.a), show(&add.b))
-    } else if let Some(call) = e.downcast_ref::<Call>() {
-        let args: Vec<String> = call.args.iter().map(show).collect();
-        format!("{}({})", call.func, args.join(", "))
-    } else {
-        format!("<{}>", Obj::type_info(e).key())
-    }
+    e.to_string()
 }
 
 /// Checks that every child of every node names that node as its parent.
@@ -262,7 +328,7 @@ impl Rewriter<'_> {
 
 // ---------------------------------------------------------------------------------------
 
-fn types() -> [&'static TypeInfo; 6] {
+fn types() -> [&'static TypeInfo; 7] {
     [
         Expr::type_info(),
         Var::type_info(),
@@ -270,7 +336,28 @@ fn types() -> [&'static TypeInfo; 6] {
         Add::type_info(),
         Call::type_info(),
         Function::type_info(),
+        Module::type_info(),
     ]
+}
+
+/// Subtrees that occur more than once, by value: `Obj<Expr>` hashes and compares as each
+/// node's real type, so a map keyed by handles groups equal subtrees whatever their type.
+fn common_subexpressions(e: &Obj<Expr>) -> Vec<(String, usize)> {
+    fn walk(e: &Obj<Expr>, seen: &mut HashMap<Obj<Expr>, usize>) {
+        *seen.entry(e.clone()).or_default() += 1;
+        for child in children(e) {
+            walk(&child, seen);
+        }
+    }
+    let mut seen = HashMap::new();
+    walk(e, &mut seen);
+    let mut repeated: Vec<(String, usize)> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(e, n)| (show(&e), n))
+        .collect();
+    repeated.sort();
+    repeated
 }
 
 fn live_counts() -> Vec<usize> {
@@ -304,7 +391,19 @@ fn main() {
     println!("{}'s parent link leads to {}", show(&first), show(&up));
     drop((first, up));
     print_counts("after building");
-    assert_eq!(live_counts(), [0, 4, 1, 3, 1, 0]);
+    assert_eq!(live_counts(), [0, 4, 1, 3, 1, 0, 0]);
+
+    // Equality and hashing through `Obj<Expr>`: the two `x` leaves are two objects, but
+    // equal `Var`s; a `Var` never equals a `Const`.
+    let repeated = common_subexpressions(&tree);
+    println!("repeated subtrees: {repeated:?}");
+    assert_eq!(repeated, [("x".to_string(), 2)]);
+    assert!(var("x") == var("x") && var("x") != var("y") && konst(1) != var("x"));
+    println!("Debug of a node through its base handle: {:?}", konst(2));
+    assert_eq!(
+        format!("{:?}", konst(2)),
+        "Const { expr: Expr { parent: ParentLink }, value: 2 }"
+    );
 
     // Substitute x = 1 and z = 4, then fold: the old tree stays as it was.
     let env = HashMap::from([("x", 1), ("z", 4)]);
@@ -337,12 +436,26 @@ fn main() {
     drop((old_y, new_y, y_parent));
     print_counts("both trees alive");
 
-    // Type-erased dispatch: a table of `AnyObj`s of mixed types.
-    let function = Obj::new(Function {
-        name: "main".into(),
-        body: new.clone(),
+    // A module whose functions link back to it: built in one step with `new_cyclic`.
+    let module = Obj::new_cyclic(|me: &WeakObj<Module>| Module {
+        functions: vec![Obj::new(Function {
+            name: "main".into(),
+            body: new.clone(),
+            module: me.clone(),
+        })],
     });
-    let mut table: Vec<AnyObj> = vec![function.clone().upcast()];
+    let function = module.functions[0].clone();
+    let home = function.module.upgrade().expect("the module is alive");
+    assert!(Obj::ptr_eq(&home, &module));
+    println!(
+        "\nmodule with {} function(s); `{}` links back to it",
+        home.functions.len(),
+        function.name
+    );
+    drop(home);
+
+    // Type-erased handles: a table of `AnyObj`s of mixed types.
+    let mut table: Vec<AnyObj> = vec![function.clone().into()];
     collect(&new, &mut table);
     let mut by_key: HashMap<&str, usize> = HashMap::new();
     for any in &table {
@@ -358,13 +471,28 @@ fn main() {
         .downcast_ref::<Function>()
         .expect("the first entry is the function");
     println!("function `{}` has body {}", f.name, show(&f.body));
-    drop((table, function));
+    // `Debug` through `AnyObj`: the real type's, or its key and address if it has none.
+    println!("table[1] = {:?}", table[1]);
+    assert!(format!("{:?}", table[1]).starts_with("Call {"));
+    assert!(format!("{:?}", table[0]).starts_with("ir.Function@0x"));
+    // Equal entries of the table, by the real types' `==`.
+    assert!(table[1] == new.clone().upcast());
+    drop((table, function, module));
 
     // Dropping the old tree frees every node it alone held, through strong handles only:
     // the weak parent links form no cycle.
     drop(tree);
     print_counts("old tree dropped");
-    assert_eq!(live_counts(), [0, 1, 2, 1, 1, 0]);
+    assert_eq!(live_counts(), [0, 1, 2, 1, 1, 0, 0]);
+
+    // make_mut through the base handle of a shared node copies its real type.
+    let mut shared: Obj<Expr> = children(&new)[0].clone();
+    let copy_before = Obj::as_ptr(&shared);
+    Obj::make_mut(&mut shared);
+    assert_ne!(copy_before, Obj::as_ptr(&shared));
+    assert!(shared.is::<Const>() && shared == children(&new)[0]);
+    println!("\nmake_mut through an Obj<Expr> of a shared Const: a new Const, {shared}");
+    drop(shared);
 
     // make_mut on the only reference, no weak reference: in place.
     let mut leaf = children(&new)[0].clone().downcast::<Const>().ok().unwrap();
@@ -374,7 +502,7 @@ fn main() {
     let before = Obj::as_ptr(&leaf);
     Obj::make_mut(&mut leaf).value = 30;
     assert_eq!(before, Obj::as_ptr(&leaf));
-    println!("\nthe only handle to a leaf: make_mut modified it in place");
+    println!("the only handle to a leaf: make_mut modified it in place");
 
     // make_mut on the only strong reference of a node whose children link back to it:
     // the value moves into a new object and the weak links are disassociated.

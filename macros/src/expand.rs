@@ -79,6 +79,11 @@ struct Names {
     probe_param: String,
     /// `__RcobjParentField`: the trait of the parent-field check.
     parent_field: String,
+    /// `__RcobjBehaviourProbe`, `__RcobjBehaviourLacks`, `__RCOBJ_BEHAVIOUR`: the behaviour
+    /// table's probe, its fallback trait and the table.
+    behaviour_probe: String,
+    behaviour_lacks: String,
+    behaviour_table: String,
 }
 
 impl Names {
@@ -101,6 +106,9 @@ impl Names {
             "__RcobjNotSendSync",
             "__RcobjT",
             "__RcobjParentField",
+            "__RcobjBehaviourProbe",
+            "__RcobjBehaviourLacks",
+            "__RCOBJ_BEHAVIOUR",
         ];
         // Ends: each added `_` makes every name longer, and `taken` is finite.
         let mut suffix = String::new();
@@ -110,7 +118,7 @@ impl Names {
         {
             suffix.push('_');
         }
-        let [krate, parent, ancestors, type_info, depth, probe, not_send_sync, probe_param, parent_field] =
+        let [krate, parent, ancestors, type_info, depth, probe, not_send_sync, probe_param, parent_field, behaviour_probe, behaviour_lacks, behaviour_table] =
             bases.map(|base| format!("{base}{suffix}"));
         Names {
             krate,
@@ -122,6 +130,9 @@ impl Names {
             not_send_sync,
             probe_param,
             parent_field,
+            behaviour_probe,
+            behaviour_lacks,
+            behaviour_table,
         }
     }
 }
@@ -166,6 +177,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     let not_send_sync = Ident::new(&names.not_send_sync, call_site);
     let probe_param = Ident::new(&names.probe_param, call_site);
     let parent_field = Ident::new(&names.parent_field, span);
+    let behaviour_table = Ident::new(&names.behaviour_table, call_site);
 
     // The runtime's path is written once, in `use <path> as __rcobj;`: a user's
     // `crate = "..."` keeps the string's span there, so that a path that does not resolve
@@ -322,6 +334,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         #is_final,
         ::core::mem::size_of::<#ident>(),
         ::core::mem::align_of::<#ident>(),
+        #behaviour_table,
     };
     let type_info_static = quote! {
         // SAFETY: initialises a `static`.
@@ -395,6 +408,17 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         }
     };
 
+    // The behaviour table (a constant passed to `TypeInfo::__new`).
+    let behaviour = crate::behaviour::behaviour(
+        object,
+        &krate.to_token_stream(),
+        &crate::behaviour::BehaviourNames {
+            probe: Ident::new(&names.behaviour_probe, call_site),
+            lacks: Ident::new(&names.behaviour_lacks, call_site),
+            table: behaviour_table.clone(),
+        },
+    );
+
     // What is not spanned already has the parent's span (see the module docs): no token of
     // the expansion may mention the parent with another span, or the compiler reports a
     // failure there too.
@@ -415,6 +439,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
                     #parent_obj::TYPE_INFO,
                 );
 
+            #behaviour
             #type_info_static
             #object_impl
             #up_impls

@@ -7,6 +7,7 @@
 //! a type whose derive failed does not also fail at each of its uses.
 
 mod attr;
+mod behaviour;
 mod expand;
 mod validate;
 

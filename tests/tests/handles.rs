@@ -143,12 +143,35 @@ fn make_mut_with_only_weak_moves_the_value() {
     drop(w);
 }
 
+/// A child of `Shape` without `Clone`.
+#[derive(Object)]
+#[repr(C)]
+#[object(key = "tests.handles.Unclonable")]
+struct Unclonable {
+    #[parent]
+    shape: Shape,
+}
+
 #[test]
 #[should_panic(expected = "would slice it")]
-fn make_mut_through_ancestor_panics() {
-    let mut s: Obj<Shape> = Obj::new(Square::new("sq", 1.0)).upcast();
+fn make_mut_through_ancestor_panics_without_clone() {
+    let mut s: Obj<Shape> = Obj::new(Unclonable {
+        shape: Shape::default(),
+    })
+    .upcast();
     let _keep = s.clone();
     Obj::make_mut(&mut s);
+}
+
+#[test]
+fn make_mut_through_ancestor_clones_the_real_type() {
+    let mut s: Obj<Shape> = Obj::new(Square::new("sq", 1.0)).upcast();
+    let keep = s.clone();
+    Obj::make_mut(&mut s).name = "copy".into();
+    assert!(!Obj::ptr_eq(&s, &keep));
+    let sq = s.downcast_ref::<Square>().expect("still a Square");
+    assert_eq!((sq.polygon.shape.name.as_str(), sq.side), ("copy", 1.0));
+    assert_eq!(keep.name, "sq");
 }
 
 #[test]
@@ -281,7 +304,9 @@ fn std_traits_delegate_to_the_value() {
     let r: &Shape = f.as_ref();
     assert_eq!(r.name, "f");
     let set: BTreeSet<Obj<Shape>> = [b.clone(), a.clone()].into_iter().collect();
-    assert!(set.contains(&Shape { name: "b".into() }));
+    // `Shape` is not final, so `Obj<Shape>` is not `Borrow<Shape>` (a descendant would
+    // compare as itself); look it up with a handle.
+    assert!(set.contains(&Obj::new(Shape { name: "b".into() })));
 }
 
 #[derive(Object)]

@@ -62,9 +62,7 @@ fn calls_for(payload: u64) -> Vec<i32> {
 #[test]
 fn try_unwrap_of_a_foreign_object_refuses_and_the_deleter_sees_both() {
     let o = foreign(701);
-    let o = Obj::try_unwrap(o)
-        .err()
-        .expect("a foreign object is not moved out");
+    let o = Obj::try_unwrap(o).expect_err("a foreign object is not moved out");
     assert_eq!(Obj::strong_count(&o), 1);
     drop(o);
     assert_eq!(calls_for(701), [DELETER_BOTH]);

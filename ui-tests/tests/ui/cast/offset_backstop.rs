@@ -3,7 +3,7 @@
 // monomorphisation, so the cast (which would read the parent at the wrong offset) does not
 // compile either.
 use rcobj::__private::{Up, S, Z};
-use rcobj::{Obj, Object, TypeInfo};
+use rcobj::{Behaviour, Obj, Object, TypeInfo};
 
 #[derive(Object)]
 struct Shape {
@@ -29,6 +29,7 @@ static INFO: TypeInfo = unsafe {
         false,
         std::mem::size_of::<Wide>(),
         std::mem::align_of::<Wide>(),
+        Behaviour::EMPTY,
     )
 };
 

@@ -1,0 +1,843 @@
+//! Behaviour through base handles: the per-type table of standard-trait implementations
+//! ([`Behaviour`], one in every [`TypeInfo`]) and the dispatch that makes an `Obj<Base>`,
+//! an `ObjBorrow<'_, Base>` or an [`AnyObj`](crate::AnyObj) compare, hash, order, print
+//! and clone as the object's *real* type.
+//!
+//! # How the derive fills the table
+//!
+//! `#[derive(Object)]` requires none of the traits. At the concrete type it asks, for each
+//! trait, whether the type implements it, with the inherent-constant form of autoref
+//! specialisation (the same trick that computes `Object::SEND_SYNC`): a local
+//! `struct Probe<T>`, a local trait implemented for every `Probe<T>` whose constants are
+//! `None`, and one inherent `impl<T: Debug> Probe<T> { const DEBUG = Some(..) }` per
+//! trait. `<Probe<Concrete>>::DEBUG` names the inherent constant when the bound holds and
+//! the trait's otherwise. The `Some` holds an [`Entry`] made by one of `Behaviour`'s
+//! inherent, generic `const fn`s (`Behaviour::__debug::<T>()`, …): the function pointers
+//! in the table are always this crate's erasing functions, monomorphised for the
+//! derive's type, whatever the `crate = "..."` path of the derive resolves to, and every
+//! entry carries its type in its own type (`Entry<T, _>`), so a table can only be built
+//! from entries for one type ([`Behaviour::__of::<T>`]). The generated code contains no
+//! `unsafe`. The table is a constant: nothing happens at create, clone or drop.
+//!
+//! # Dispatch
+//!
+//! Every trait impl of a handle first asks whether the object's real type is the static
+//! type `T` (for a final `T` the answer is known at compile time; otherwise one index
+//! compare); if so it calls `T`'s impl directly, inline, exactly as before. Only the other
+//! case (a base handle to a descendant, or an `AnyObj`) reads the real type's table, out
+//! of line. The rules, for handles `a` and `b` whose static type implements the trait:
+//!
+//! | trait | real types differ | same real type `R`, `R` implements it | `R` lacks it |
+//! |---|---|---|---|
+//! | `PartialEq` | never equal | `R::eq` (same object and `R: Eq` or `T: Eq` — `AnyObj` counts as `Eq`: equal without calling it, as `Arc`) | identity |
+//! | `Hash` | — | `R::hash`, with the caller's hasher (through `&mut dyn Hasher`) | `R: PartialEq`: the type index only; otherwise the address |
+//! | `PartialOrd` | ordered by type index | `R::partial_cmp` | `Some(Equal)` when equal (above); identity: by address; otherwise `None` |
+//! | `Ord` | ordered by type index | `R::cmp`, else `R::partial_cmp` when it answers | `Equal` when equal, otherwise by address |
+//! | `Debug`, `Display` | — | `R`'s impl | `key@address` (the object's header address) |
+//! | `Clone` (`make_mut`) | — | a new object of type `R` | `make_mut` panics rather than slice |
+//!
+//! Nothing is inherited silently from the static type: a `Var` without `Debug` held as an
+//! `Obj<Expr>` prints `ir.Var@0x…`, not `Expr`'s part. A runtime-defined type has an empty
+//! table (its value is not a Rust type), and so has a foreign object (C, tvm-ffi), which
+//! reports the root type: identity, `key@address`.
+//!
+//! One consequence is worth spelling out: for `Ord` the fallbacks cannot always be total
+//! and consistent with `==` — a real type with `PartialEq` but neither `PartialOrd` nor
+//! `Ord` under an `Ord` static type orders its unequal values by address, which need not
+//! be transitive with its `==`. Implement `Ord` on every type you sort through a base
+//! handle.
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+
+use crate::cell::ObjCell;
+use crate::header::ObjectHeader;
+use crate::obj::Obj;
+use crate::registry;
+use crate::type_info::{AnyObject, Object, TypeInfo};
+
+type FmtFn = unsafe fn(*const (), &mut fmt::Formatter<'_>) -> fmt::Result;
+type EqFn = unsafe fn(*const (), *const ()) -> bool;
+type PartialCmpFn = unsafe fn(*const (), *const ()) -> Option<Ordering>;
+type CmpFn = unsafe fn(*const (), *const ()) -> Ordering;
+type HashFn = unsafe fn(*const (), &mut dyn Hasher);
+type CloneFn = unsafe fn(*const ()) -> NonNull<ObjectHeader>;
+type RelocateFn = unsafe fn(NonNull<ObjectHeader>) -> NonNull<ObjectHeader>;
+#[cfg(feature = "serde")]
+pub(crate) type SerializeFn = fn(*const ()) -> *const dyn erased_serde::Serialize;
+#[cfg(feature = "serde")]
+pub(crate) type DeserializeFn =
+    for<'a, 'de> fn(
+        &'a mut (dyn erased_serde::Deserializer<'de> + 'a),
+    ) -> Result<NonNull<ObjectHeader>, erased_serde::Error>;
+#[cfg(not(feature = "serde"))]
+type SerializeFn = ();
+#[cfg(not(feature = "serde"))]
+type DeserializeFn = ();
+
+/// Which standard trait a [`Behaviour`] entry is about; see [`Behaviour::implements`].
+///
+/// ```
+/// use rcobj::{Object, TraitKind};
+///
+/// #[derive(Object, Debug, Clone, PartialEq)]
+/// #[object(key = "doc.behaviour.TraitKind")]
+/// struct Meters(f64);
+///
+/// let b = Meters::type_info().behaviour();
+/// assert!(b.implements(TraitKind::Debug) && b.implements(TraitKind::PartialEq));
+/// assert!(!b.implements(TraitKind::Eq) && !b.implements(TraitKind::Hash));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TraitKind {
+    /// `core::fmt::Debug`.
+    Debug,
+    /// `core::fmt::Display`.
+    Display,
+    /// `PartialEq<Self>`.
+    PartialEq,
+    /// `Eq`.
+    Eq,
+    /// `PartialOrd<Self>`.
+    PartialOrd,
+    /// `Ord`.
+    Ord,
+    /// `core::hash::Hash`.
+    Hash,
+    /// `Clone`.
+    Clone,
+    /// `serde::Serialize` (recorded only with the `serde` feature).
+    Serialize,
+    /// `serde::Deserialize` for every lifetime, i.e. `DeserializeOwned` (recorded only with
+    /// the `serde` feature).
+    Deserialize,
+}
+
+/// What a type does for the standard traits: one table per type, in its [`TypeInfo`]
+/// ([`TypeInfo::behaviour`]), filled by `#[derive(Object)]` from what the concrete type
+/// implements. The handles dispatch on it when the static type is not the real one (see
+/// the crate docs, "Behaviour through base handles").
+///
+/// ```
+/// use rcobj::{AnyObj, Obj, Object, TraitKind};
+///
+/// #[derive(Object, Debug, PartialEq, Eq, Hash)]
+/// #[object(key = "doc.behaviour.Behaviour.Tag")]
+/// struct Tag(&'static str);
+///
+/// #[derive(Object)]
+/// #[object(key = "doc.behaviour.Behaviour.Opaque")]
+/// struct Opaque;
+///
+/// assert!(Tag::type_info().behaviour().implements(TraitKind::Hash));
+/// assert!(!Opaque::type_info().behaviour().implements(TraitKind::Debug));
+///
+/// let a: AnyObj = Obj::new(Tag("x")).upcast();
+/// let b: AnyObj = Obj::new(Tag("x")).upcast();
+/// assert_eq!(a, b); // `Tag`'s `==`, through type-erased handles
+/// assert_eq!(format!("{a:?}"), r#"Tag("x")"#);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Behaviour {
+    debug: Option<FmtFn>,
+    display: Option<FmtFn>,
+    eq: Option<EqFn>,
+    is_eq: bool,
+    partial_cmp: Option<PartialCmpFn>,
+    cmp: Option<CmpFn>,
+    hash: Option<HashFn>,
+    clone: Option<CloneFn>,
+    /// Moves the value of an object whose strong count was just taken to 0 into a new
+    /// object (`make_mut` with only weak references left). Every derived type has it.
+    relocate: Option<RelocateFn>,
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    serialize: Option<SerializeFn>,
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    deserialize: Option<DeserializeFn>,
+    /// `Object::SEND_SYNC` of the type: whether a new object of it may be reached through
+    /// a `Send + Sync` handle (checked when deserializing into a descendant).
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    send_sync: bool,
+}
+
+/// One entry of a [`Behaviour`] table for the type `T`, made by `Behaviour`'s `__debug`,
+/// `__eq`, … functions. Used by the derive; not for direct use.
+#[doc(hidden)]
+pub struct Entry<T, F> {
+    f: F,
+    _type: PhantomData<fn(T) -> T>,
+}
+
+impl<T, F> Entry<T, F> {
+    const fn new(f: F) -> Self {
+        Entry {
+            f,
+            _type: PhantomData,
+        }
+    }
+}
+
+/// Entry types the derive names in its probe constants. Not for direct use.
+#[doc(hidden)]
+pub type DebugEntry<T> = Entry<T, FmtFn>;
+#[doc(hidden)]
+pub type DisplayEntry<T> = Entry<T, FmtFn>;
+#[doc(hidden)]
+pub type EqEntry<T> = Entry<T, EqFn>;
+#[doc(hidden)]
+pub type PartialCmpEntry<T> = Entry<T, PartialCmpFn>;
+#[doc(hidden)]
+pub type CmpEntry<T> = Entry<T, CmpFn>;
+#[doc(hidden)]
+pub type HashEntry<T> = Entry<T, HashFn>;
+#[doc(hidden)]
+pub type CloneEntry<T> = Entry<T, CloneFn>;
+#[doc(hidden)]
+pub type SerializeEntry<T> = Entry<T, SerializeFn>;
+#[doc(hidden)]
+pub type DeserializeEntry<T> = Entry<T, DeserializeFn>;
+
+const fn take<T, F>(e: Option<Entry<T, F>>) -> Option<F>
+where
+    F: Copy,
+{
+    match e {
+        Some(e) => Some(e.f),
+        None => None,
+    }
+}
+
+// The erasing functions. Each is only ever stored in the table of the `T` it is
+// instantiated for, and called on values of that real type.
+
+/// # Safety
+/// `p` points to a live `T`.
+unsafe fn debug_erased<T: fmt::Debug>(p: *const (), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // SAFETY: guaranteed by the caller.
+    fmt::Debug::fmt(unsafe { &*p.cast::<T>() }, f)
+}
+
+/// # Safety
+/// `p` points to a live `T`.
+unsafe fn display_erased<T: fmt::Display>(p: *const (), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // SAFETY: guaranteed by the caller.
+    fmt::Display::fmt(unsafe { &*p.cast::<T>() }, f)
+}
+
+/// # Safety
+/// `a` and `b` point to live `T`s.
+unsafe fn eq_erased<T: PartialEq>(a: *const (), b: *const ()) -> bool {
+    // SAFETY: guaranteed by the caller.
+    unsafe { *a.cast::<T>() == *b.cast::<T>() }
+}
+
+/// # Safety
+/// `a` and `b` point to live `T`s.
+unsafe fn partial_cmp_erased<T: PartialOrd>(a: *const (), b: *const ()) -> Option<Ordering> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*a.cast::<T>()).partial_cmp(&*b.cast::<T>()) }
+}
+
+/// # Safety
+/// `a` and `b` point to live `T`s.
+unsafe fn cmp_erased<T: Ord>(a: *const (), b: *const ()) -> Ordering {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*a.cast::<T>()).cmp(&*b.cast::<T>()) }
+}
+
+/// # Safety
+/// `p` points to a live `T`.
+unsafe fn hash_erased<T: Hash>(p: *const (), mut state: &mut dyn Hasher) {
+    // `&mut dyn Hasher` is a `Hasher` that forwards every method (the length prefix and
+    // `write_str` too) to the caller's hasher, so the bytes hashed are the ones `T::hash`
+    // writes into that hasher directly.
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*p.cast::<T>()).hash(&mut state) }
+}
+
+/// Clones the value into a new object of type `T`; returns its header, which owns the
+/// new object's one strong reference.
+///
+/// # Safety
+/// `p` points to a live `T`.
+unsafe fn clone_erased<T: Object + Clone>(p: *const ()) -> NonNull<ObjectHeader> {
+    // SAFETY: guaranteed by the caller.
+    let copy = T::clone(unsafe { &*p.cast::<T>() });
+    let raw = Obj::into_raw(Obj::new(copy));
+    // SAFETY: `into_raw` returns the header of a live object, never null.
+    unsafe { NonNull::new_unchecked(raw) }
+}
+
+/// Moves the value out of an object whose strong count the caller took to 0 into a new
+/// object of type `T`; returns the new object's header (one strong reference).
+///
+/// # Safety
+/// `p` is an object of real type `T` whose strong count the caller just took to 0 with
+/// acquire ordering, and the caller hands over the implicit weak reference.
+unsafe fn relocate_erased<T: Object>(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
+    // SAFETY: the caller's contract is `take_value`'s; the handle made here is consumed by
+    // it (a handle of strong count 0 is never dropped).
+    let value = unsafe { Obj::take_value(Obj::<T>::from_raw(p.as_ptr())) };
+    let raw = Obj::into_raw(Obj::new(value));
+    // SAFETY: `into_raw` returns the header of a live object, never null.
+    unsafe { NonNull::new_unchecked(raw) }
+}
+
+#[cfg(feature = "serde")]
+fn serialize_erased<T: serde::Serialize + 'static>(
+    p: *const (),
+) -> *const dyn erased_serde::Serialize {
+    p.cast::<T>() as *const dyn erased_serde::Serialize
+}
+
+#[cfg(feature = "serde")]
+fn deserialize_erased<'de, T>(
+    de: &mut (dyn erased_serde::Deserializer<'de> + '_),
+) -> Result<NonNull<ObjectHeader>, erased_serde::Error>
+where
+    T: Object + serde::de::DeserializeOwned,
+{
+    // The value first, then the object: a payload that does not deserialize allocates no
+    // object (and whatever the value's own fields allocated is dropped by serde).
+    let value: T = erased_serde::deserialize(de)?;
+    let raw = Obj::into_raw(Obj::new(value));
+    // SAFETY: `into_raw` returns the header of a live object, never null.
+    Ok(unsafe { NonNull::new_unchecked(raw) })
+}
+
+/// The traits the derive probes for with the `serde` feature; without it, traits that no
+/// type implements, so that the derive's output is the same in both configurations.
+#[doc(hidden)]
+#[cfg(feature = "serde")]
+pub use serde::{de::DeserializeOwned as MaybeDeserialize, Serialize as MaybeSerialize};
+
+#[cfg(not(feature = "serde"))]
+mod no_serde {
+    pub trait Sealed {}
+}
+
+/// Never implemented without the `serde` feature.
+#[doc(hidden)]
+#[cfg(not(feature = "serde"))]
+pub trait MaybeSerialize: no_serde::Sealed {}
+/// Never implemented without the `serde` feature.
+#[doc(hidden)]
+#[cfg(not(feature = "serde"))]
+pub trait MaybeDeserialize: no_serde::Sealed {}
+
+impl Behaviour {
+    /// The table of a type that implements none of the traits (runtime-defined types, the
+    /// root [`AnyObject`]).
+    ///
+    /// ```
+    /// use rcobj::{Behaviour, TraitKind};
+    ///
+    /// assert!(!Behaviour::EMPTY.implements(TraitKind::PartialEq));
+    /// ```
+    pub const EMPTY: Behaviour = Behaviour {
+        debug: None,
+        display: None,
+        eq: None,
+        is_eq: false,
+        partial_cmp: None,
+        cmp: None,
+        hash: None,
+        clone: None,
+        relocate: None,
+        serialize: None,
+        deserialize: None,
+        send_sync: false,
+    };
+
+    /// The root [`AnyObject`]'s table: no entries (its impls are identities, never run on
+    /// an object), but `Eq`, so that an `AnyObj` equals itself whatever the real type (the
+    /// reflexivity `AnyObj: Eq` promises, also for a NaN-like real type). It is also the
+    /// table of foreign objects, for which `==` is identity anyway.
+    pub(crate) const ROOT: Behaviour = Behaviour {
+        is_eq: true,
+        ..Behaviour::EMPTY
+    };
+
+    /// Whether the type implements `t`.
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object, TraitKind};
+    ///
+    /// #[derive(Object, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    /// #[object(key = "doc.behaviour.implements")]
+    /// struct Id(u32);
+    ///
+    /// let b = Id::type_info().behaviour();
+    /// for t in [TraitKind::Clone, TraitKind::Eq, TraitKind::Ord, TraitKind::Hash] {
+    ///     assert!(b.implements(t));
+    /// }
+    /// assert!(!b.implements(TraitKind::Debug));
+    /// assert!(!AnyObject::type_info().behaviour().implements(TraitKind::PartialEq));
+    /// assert!(AnyObject::type_info().behaviour().implements(TraitKind::Eq)); // see `AnyObj`'s `==`
+    /// ```
+    pub fn implements(&self, t: TraitKind) -> bool {
+        match t {
+            TraitKind::Debug => self.debug.is_some(),
+            TraitKind::Display => self.display.is_some(),
+            TraitKind::PartialEq => self.eq.is_some(),
+            TraitKind::Eq => self.is_eq,
+            TraitKind::PartialOrd => self.partial_cmp.is_some(),
+            TraitKind::Ord => self.cmp.is_some(),
+            TraitKind::Hash => self.hash.is_some(),
+            TraitKind::Clone => self.clone.is_some(),
+            TraitKind::Serialize => self.serialize.is_some(),
+            TraitKind::Deserialize => self.deserialize.is_some(),
+        }
+    }
+
+    /// Builds the table of `T` from its entries. Used by the derive.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __of<T: Object>(
+        debug: Option<DebugEntry<T>>,
+        display: Option<DisplayEntry<T>>,
+        eq: Option<EqEntry<T>>,
+        is_eq: bool,
+        partial_cmp: Option<PartialCmpEntry<T>>,
+        cmp: Option<CmpEntry<T>>,
+        hash: Option<HashEntry<T>>,
+        clone: Option<CloneEntry<T>>,
+        serialize: Option<SerializeEntry<T>>,
+        deserialize: Option<DeserializeEntry<T>>,
+    ) -> Behaviour {
+        Behaviour {
+            debug: take(debug),
+            display: take(display),
+            eq: take(eq),
+            is_eq,
+            partial_cmp: take(partial_cmp),
+            cmp: take(cmp),
+            hash: take(hash),
+            clone: take(clone),
+            relocate: Some(relocate_erased::<T> as RelocateFn),
+            serialize: take(serialize),
+            deserialize: take(deserialize),
+            send_sync: T::SEND_SYNC,
+        }
+    }
+
+    /// The `Debug` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __debug<T: fmt::Debug>() -> DebugEntry<T> {
+        Entry::new(debug_erased::<T> as FmtFn)
+    }
+
+    /// The `Display` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __display<T: fmt::Display>() -> DisplayEntry<T> {
+        Entry::new(display_erased::<T> as FmtFn)
+    }
+
+    /// The `PartialEq` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __eq<T: PartialEq>() -> EqEntry<T> {
+        Entry::new(eq_erased::<T> as EqFn)
+    }
+
+    /// The `PartialOrd` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __partial_cmp<T: PartialOrd>() -> PartialCmpEntry<T> {
+        Entry::new(partial_cmp_erased::<T> as PartialCmpFn)
+    }
+
+    /// The `Ord` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __cmp<T: Ord>() -> CmpEntry<T> {
+        Entry::new(cmp_erased::<T> as CmpFn)
+    }
+
+    /// The `Hash` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __hash<T: Hash>() -> HashEntry<T> {
+        Entry::new(hash_erased::<T> as HashFn)
+    }
+
+    /// The `Clone` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    pub const fn __clone<T: Object + Clone>() -> CloneEntry<T> {
+        Entry::new(clone_erased::<T> as CloneFn)
+    }
+
+    /// The `Serialize` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    #[cfg(feature = "serde")]
+    pub const fn __serialize<T: MaybeSerialize + 'static>() -> SerializeEntry<T> {
+        Entry::new(serialize_erased::<T> as SerializeFn)
+    }
+
+    /// The `Deserialize` entry of `T`. Used by the derive.
+    #[doc(hidden)]
+    #[cfg(feature = "serde")]
+    pub const fn __deserialize<T: Object + MaybeDeserialize>() -> DeserializeEntry<T> {
+        Entry::new(deserialize_erased::<T> as DeserializeFn)
+    }
+
+    /// Without the `serde` feature no type implements the bound, so this is never used.
+    #[doc(hidden)]
+    #[cfg(not(feature = "serde"))]
+    pub const fn __serialize<T: MaybeSerialize + 'static>() -> SerializeEntry<T> {
+        Entry::new(())
+    }
+
+    /// Without the `serde` feature no type implements the bound, so this is never used.
+    #[doc(hidden)]
+    #[cfg(not(feature = "serde"))]
+    pub const fn __deserialize<T: Object + MaybeDeserialize>() -> DeserializeEntry<T> {
+        Entry::new(())
+    }
+
+    #[cfg(feature = "serde")]
+    pub(crate) fn serialize_fn(&self) -> Option<SerializeFn> {
+        self.serialize
+    }
+
+    #[cfg(feature = "serde")]
+    pub(crate) fn deserialize_fn(&self) -> Option<DeserializeFn> {
+        self.deserialize
+    }
+
+    #[cfg(feature = "serde")]
+    pub(crate) fn send_sync(&self) -> bool {
+        self.send_sync
+    }
+}
+
+impl fmt::Debug for Behaviour {
+    /// The traits the type implements.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all = [
+            TraitKind::Debug,
+            TraitKind::Display,
+            TraitKind::PartialEq,
+            TraitKind::Eq,
+            TraitKind::PartialOrd,
+            TraitKind::Ord,
+            TraitKind::Hash,
+            TraitKind::Clone,
+            TraitKind::Serialize,
+            TraitKind::Deserialize,
+        ];
+        f.debug_set()
+            .entries(all.iter().filter(|t| self.implements(**t)))
+            .finish()
+    }
+}
+
+/// Implemented by `#[derive(Object)]` for every `#[object(final)]` type: no type derives
+/// from it, so an `Obj<T>` always points at exactly a `T`.
+///
+/// `Obj<T>: Borrow<T>` is implemented only for these types. `Borrow` promises that `Eq`,
+/// `Ord` and `Hash` of the handle agree with `T`'s, so that a `HashMap<Obj<T>, V>` can be
+/// looked up with a `&T`; through a handle whose object may be a descendant, `==`, `cmp`
+/// and `hash` are the descendant's (see "Behaviour through base handles" in the crate
+/// docs) and that promise cannot hold.
+///
+/// Implementing it by hand for a type that is not `final` makes that `Borrow` impl lie: a
+/// logic error (like an inconsistent `Hash`), never undefined behaviour.
+///
+/// ```
+/// use std::collections::HashSet;
+/// use rcobj::{Final, Obj, Object};
+///
+/// #[derive(Object, PartialEq, Eq, Hash)]
+/// #[object(key = "doc.behaviour.Final.Name", final)]
+/// struct Name(String);
+///
+/// fn is_final<T: Final>() {}
+/// is_final::<Name>();
+///
+/// let set: HashSet<Obj<Name>> = [Obj::new(Name("a".into()))].into_iter().collect();
+/// assert!(set.contains(&Name("a".into()))); // through `Borrow<Name>`
+/// ```
+pub trait Final: Object {}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch, on the block pointers of handles (`Obj` and `ObjBorrow` share it).
+
+/// The header of a live block.
+#[inline(always)]
+fn header<'a, T>(p: NonNull<ObjCell<T>>) -> &'a ObjectHeader {
+    // SAFETY: every caller holds a handle that keeps the block alive for the call; the
+    // reference covers the header only.
+    unsafe { &(*p.as_ptr()).header }
+}
+
+/// A pointer to the value of a live block, with the provenance of the whole block.
+#[inline(always)]
+fn value<T>(p: NonNull<ObjCell<T>>) -> *const () {
+    // SAFETY: in bounds of the live block; no reference is made.
+    unsafe { ptr::addr_of!((*p.as_ptr()).value).cast() }
+}
+
+/// Whether the object's real type is `T`. For a final `T` always (nothing derives from
+/// it, and a runtime type cannot name a final parent), decided at compile time; never for
+/// the root (an object whose index is the root's is foreign, see `Obj::is_exactly_t`).
+#[inline(always)]
+pub(crate) fn is_exact<T: Object>(p: NonNull<ObjCell<T>>) -> bool {
+    if T::IS_FINAL {
+        return true;
+    }
+    T::DEPTH != 0 && header(p).type_index() == T::type_info().index()
+}
+
+/// The descriptor of the object's real type; the root's for a foreign object. Borrowed
+/// from the caller's handle (a runtime type lives as long as its instances).
+#[inline]
+fn real_info<'a, T>(p: NonNull<ObjCell<T>>) -> &'a TypeInfo {
+    registry::info_of_index(header(p).type_index()).unwrap_or_else(AnyObject::type_info)
+}
+
+/// `key@address`, what a handle prints for a type without the trait.
+pub(crate) struct KeyAndAddress<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) addr: *const ObjectHeader,
+}
+
+impl fmt::Debug for KeyAndAddress<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{:p}", self.key, self.addr)
+    }
+}
+
+#[inline]
+pub(crate) fn debug<T: Object + fmt::Debug>(
+    p: NonNull<ObjCell<T>>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    if is_exact::<T>(p) {
+        // SAFETY: a live `T`.
+        return fmt::Debug::fmt(unsafe { &(*p.as_ptr()).value }, f);
+    }
+    fmt_slow(p.cast::<ObjCell<()>>(), value(p), f, false)
+}
+
+#[inline]
+pub(crate) fn display<T: Object + fmt::Display>(
+    p: NonNull<ObjCell<T>>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    if is_exact::<T>(p) {
+        // SAFETY: a live `T`.
+        return fmt::Display::fmt(unsafe { &(*p.as_ptr()).value }, f);
+    }
+    fmt_slow(p.cast::<ObjCell<()>>(), value(p), f, true)
+}
+
+#[inline(never)]
+fn fmt_slow(
+    p: NonNull<ObjCell<()>>,
+    v: *const (),
+    f: &mut fmt::Formatter<'_>,
+    display: bool,
+) -> fmt::Result {
+    let info = real_info(p);
+    let b = info.behaviour();
+    match if display { b.display } else { b.debug } {
+        // SAFETY: the entry is the real type's, and `v` points to its live value.
+        Some(run) => unsafe { run(v, f) },
+        None => fmt::Debug::fmt(
+            &KeyAndAddress {
+                key: info.key(),
+                addr: p.as_ptr().cast(),
+            },
+            f,
+        ),
+    }
+}
+
+#[inline]
+pub(crate) fn eq<T: Object + PartialEq>(a: NonNull<ObjCell<T>>, b: NonNull<ObjCell<T>>) -> bool {
+    if is_exact::<T>(a) && is_exact::<T>(b) {
+        // As `Arc`: the same object equals itself without calling `eq` when `T: Eq`.
+        if a == b && T::type_info().behaviour().is_eq {
+            return true;
+        }
+        // SAFETY: two live `T`s.
+        return unsafe { (*a.as_ptr()).value == (*b.as_ptr()).value };
+    }
+    eq_slow(a.cast(), value(a), b.cast(), value(b), T::type_info())
+}
+
+/// `==` on the real types. `static_info` is the static type's, whose `Eq` also makes an
+/// object equal to itself.
+#[inline(never)]
+fn eq_slow(
+    a: NonNull<ObjCell<()>>,
+    va: *const (),
+    b: NonNull<ObjCell<()>>,
+    vb: *const (),
+    static_info: &TypeInfo,
+) -> bool {
+    if header(a).type_index() != header(b).type_index() {
+        return false;
+    }
+    eq_same_type(real_info(a).behaviour(), a, va, b, vb, static_info)
+}
+
+/// `==` of two objects of one real type with table `beh`.
+fn eq_same_type(
+    beh: &Behaviour,
+    a: NonNull<ObjCell<()>>,
+    va: *const (),
+    b: NonNull<ObjCell<()>>,
+    vb: *const (),
+    static_info: &TypeInfo,
+) -> bool {
+    if a == b && (beh.is_eq || static_info.behaviour().is_eq) {
+        return true;
+    }
+    match beh.eq {
+        // SAFETY: the entry is the real type's; both values are live values of it.
+        Some(eq) => unsafe { eq(va, vb) },
+        None => a == b,
+    }
+}
+
+#[inline]
+pub(crate) fn hash<T: Object + Hash, H: Hasher>(p: NonNull<ObjCell<T>>, state: &mut H) {
+    if is_exact::<T>(p) {
+        // SAFETY: a live `T`.
+        unsafe { (*p.as_ptr()).value.hash(state) };
+        return;
+    }
+    hash_slow(p.cast(), value(p), state);
+}
+
+#[inline(never)]
+fn hash_slow(p: NonNull<ObjCell<()>>, v: *const (), state: &mut dyn Hasher) {
+    let beh = real_info(p).behaviour();
+    match beh.hash {
+        // SAFETY: the entry is the real type's; `v` is its live value.
+        Some(hash) => unsafe { hash(v, state) },
+        // Equal objects (by the real type's `==`) must hash alike: its index is all we
+        // can hash for them.
+        None if beh.eq.is_some() => state.write_i32(header(p).type_index()),
+        // `==` is identity: the address.
+        None => state.write_usize(p.as_ptr().addr()),
+    }
+}
+
+#[inline]
+pub(crate) fn partial_cmp<T: Object + PartialOrd>(
+    a: NonNull<ObjCell<T>>,
+    b: NonNull<ObjCell<T>>,
+) -> Option<Ordering> {
+    if is_exact::<T>(a) && is_exact::<T>(b) {
+        // SAFETY: two live `T`s.
+        return unsafe { (*a.as_ptr()).value.partial_cmp(&(*b.as_ptr()).value) };
+    }
+    partial_cmp_slow(a.cast(), value(a), b.cast(), value(b), T::type_info())
+}
+
+#[inline(never)]
+fn partial_cmp_slow(
+    a: NonNull<ObjCell<()>>,
+    va: *const (),
+    b: NonNull<ObjCell<()>>,
+    vb: *const (),
+    static_info: &TypeInfo,
+) -> Option<Ordering> {
+    let (ia, ib) = (header(a).type_index(), header(b).type_index());
+    if ia != ib {
+        return Some(ia.cmp(&ib));
+    }
+    let beh = real_info(a).behaviour();
+    if let Some(partial_cmp) = beh.partial_cmp {
+        // SAFETY: the entry is the real type's; both values are live values of it.
+        return unsafe { partial_cmp(va, vb) };
+    }
+    if eq_same_type(beh, a, va, b, vb, static_info) {
+        Some(Ordering::Equal)
+    } else if beh.eq.is_none() {
+        // Identity: a total order by address.
+        Some(a.as_ptr().addr().cmp(&b.as_ptr().addr()))
+    } else {
+        None
+    }
+}
+
+#[inline]
+pub(crate) fn cmp<T: Object + Ord>(a: NonNull<ObjCell<T>>, b: NonNull<ObjCell<T>>) -> Ordering {
+    if is_exact::<T>(a) && is_exact::<T>(b) {
+        // SAFETY: two live `T`s.
+        return unsafe { (*a.as_ptr()).value.cmp(&(*b.as_ptr()).value) };
+    }
+    cmp_slow(a.cast(), value(a), b.cast(), value(b), T::type_info())
+}
+
+#[inline(never)]
+fn cmp_slow(
+    a: NonNull<ObjCell<()>>,
+    va: *const (),
+    b: NonNull<ObjCell<()>>,
+    vb: *const (),
+    static_info: &TypeInfo,
+) -> Ordering {
+    let (ia, ib) = (header(a).type_index(), header(b).type_index());
+    if ia != ib {
+        return ia.cmp(&ib);
+    }
+    let beh = real_info(a).behaviour();
+    if let Some(cmp) = beh.cmp {
+        // SAFETY: the entry is the real type's; both values are live values of it.
+        return unsafe { cmp(va, vb) };
+    }
+    if let Some(partial_cmp) = beh.partial_cmp {
+        // SAFETY: as above.
+        if let Some(o) = unsafe { partial_cmp(va, vb) } {
+            return o;
+        }
+    }
+    if eq_same_type(beh, a, va, b, vb, static_info) {
+        Ordering::Equal
+    } else {
+        a.as_ptr().addr().cmp(&b.as_ptr().addr())
+    }
+}
+
+/// Whether the object's real type can move its value into a new object ([`relocate`]).
+pub(crate) fn can_relocate<T: Object>(p: NonNull<ObjCell<T>>) -> bool {
+    real_info(p).behaviour().relocate.is_some()
+}
+
+/// Moves the value into a new object of the real type (see `Obj::make_mut`).
+///
+/// # Safety
+///
+/// [`can_relocate`] said yes, the caller took the strong count to 0 with acquire ordering
+/// (so the value is ours alone), and hands over the handle's implicit weak reference:
+/// `this` is consumed and must not be dropped by the caller.
+pub(crate) unsafe fn relocate<T: Object>(this: Obj<T>) -> Obj<T> {
+    let p = Obj::cell(&this);
+    let relocate = real_info(p)
+        .behaviour()
+        .relocate
+        .expect("checked by can_relocate");
+    let header = NonNull::new(Obj::into_raw(this)).expect("a live object");
+    // SAFETY: the entry is the real type's; the caller's contract is the entry's.
+    let moved = unsafe { relocate(header) };
+    // SAFETY: a new object of the same real type (a `T` or a descendant), one strong
+    // reference handed over; the handle's `Send`/`Sync` promise is unchanged.
+    unsafe { Obj::from_raw(moved.as_ptr()) }
+}
+
+/// A copy of the object as a new object of its real type, through the real type's
+/// `Clone`; `None` if the real type has none. The result owns one strong reference.
+pub(crate) fn clone_real<T: Object>(p: NonNull<ObjCell<T>>) -> Option<Obj<T>> {
+    let clone = real_info(p).behaviour().clone?;
+    // SAFETY: the entry is the real type's and `value(p)` its live value.
+    let raw = unsafe { clone(value(p)) };
+    // SAFETY: a new object of the same real type as `p`'s (a `T` or a descendant), whose
+    // one strong reference we take over. Its real type is the one `p`'s handle already
+    // pointed at, so the handle's `Send`/`Sync` promise is unchanged.
+    Some(unsafe { Obj::from_raw(raw.as_ptr()) })
+}
