@@ -272,19 +272,57 @@ unsafe fn clone_erased<T: Object + Clone>(p: *const ()) -> NonNull<ObjectHeader>
     unsafe { NonNull::new_unchecked(raw) }
 }
 
-/// Moves the value out of an object whose strong count the caller took to 0 into a new
-/// object of type `T`; returns the new object's header (one strong reference).
+/// The layout of `ObjCell<T>` (`repr(C)`) for a value of `size` and `align`, and the value's
+/// offset: the 24-byte header, the value at the header's size rounded up to its alignment,
+/// the whole rounded up to the larger alignment (tested against `Layout::new`).
+fn cell_layout(size: usize, align: usize) -> (::alloc::alloc::Layout, usize) {
+    let offset = usize::next_multiple_of(24, align);
+    let layout = ::alloc::alloc::Layout::from_size_align(offset + size, align.max(8))
+        .expect("the layout of a type that exists")
+        .pad_to_align();
+    (layout, offset)
+}
+
+/// Moves the value of an object whose strong count the caller just took to 0 into a new
+/// object of the same real type; returns the new object's header (one strong reference).
+///
+/// A bitwise move, which is what `ptr::read` and `Obj::new` would do, made from the real
+/// type's descriptor (size, alignment) and the old header (type index, deleter): one
+/// function for every derived type, so the derive instantiates no code for it. (A generic
+/// `relocate::<T>` in every type's table made each derived type compile all of `Obj::new`
+/// and the release paths for `T`, whether the program moved one or not: most of the
+/// derive's compile time.) The instance stays counted: its value lives on.
 ///
 /// # Safety
-/// `p` is an object of real type `T` whose strong count the caller just took to 0 with
-/// acquire ordering, and the caller hands over the implicit weak reference.
-unsafe fn relocate_erased<T: Object>(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
-    // SAFETY: the caller's contract is `take_value`'s; the handle made here is consumed by
-    // it (a handle of strong count 0 is never dropped).
-    let value = unsafe { Obj::take_value(Obj::<T>::from_raw(p.as_ptr())) };
-    let raw = Obj::into_raw(Obj::new(value));
-    // SAFETY: `into_raw` returns the header of a live object, never null.
-    unsafe { NonNull::new_unchecked(raw) }
+/// `p` is an object of a derived (Rust) type whose strong count the caller just took to 0
+/// with acquire ordering, and the caller hands over the implicit weak reference.
+unsafe fn relocate_moved(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
+    use ::alloc::alloc::{alloc, handle_alloc_error};
+    let old = p.as_ptr();
+    // SAFETY: live: the caller holds the implicit weak reference.
+    let (index, deleter) = unsafe { ((*old).type_index(), (*old).deleter()) };
+    let info = registry::info_of_index(index).expect("the object of a derived type");
+    let (size, align) = (info.size(), info.align());
+    let (layout, offset) = cell_layout(size, align);
+    // SAFETY: never zero-sized (the header alone is 24 bytes).
+    let new = unsafe { alloc(layout) }.cast::<ObjectHeader>();
+    if new.is_null() {
+        handle_alloc_error(layout);
+    }
+    // SAFETY: `new` is a fresh block of the real type's cell layout: write a fresh header
+    // (the old object's index and deleter) and move the value's bytes over; the old value
+    // is not dropped (it moved), and the old block is released through our implicit weak
+    // reference (its deleter frees it once the last weak handle goes).
+    unsafe {
+        ObjectHeader::write_fresh(new, index, deleter);
+        ptr::copy_nonoverlapping(
+            old.cast::<u8>().add(offset),
+            new.cast::<u8>().add(offset),
+            size,
+        );
+        crate::deleter::release_weak(old);
+        NonNull::new_unchecked(new)
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -418,7 +456,7 @@ impl Behaviour {
             cmp: take(cmp),
             hash: take(hash),
             clone: take(clone),
-            relocate: Some(relocate_erased::<T> as RelocateFn),
+            relocate: Some(relocate_moved as RelocateFn),
             serialize: take(serialize),
             deserialize: take(deserialize),
             send_sync: T::SEND_SYNC,
@@ -840,4 +878,36 @@ pub(crate) fn clone_real<T: Object>(p: NonNull<ObjCell<T>>) -> Option<Obj<T>> {
     // one strong reference we take over. Its real type is the one `p`'s handle already
     // pointed at, so the handle's `Send`/`Sync` promise is unchanged.
     Some(unsafe { Obj::from_raw(raw.as_ptr()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use ::alloc::alloc::Layout;
+
+    use crate::cell::{value_offset, ObjCell};
+
+    /// `relocate_moved` allocates what `deleter::<T>` frees: `ObjCell<T>`'s layout.
+    #[test]
+    fn cell_layout_is_objcells() {
+        #[repr(align(16))]
+        struct A16(#[allow(dead_code)] u8);
+        #[repr(align(64))]
+        struct A64(#[allow(dead_code)] [u8; 65]);
+        fn check<T>() {
+            let (layout, offset) =
+                super::cell_layout(core::mem::size_of::<T>(), core::mem::align_of::<T>());
+            assert_eq!(layout, Layout::new::<ObjCell<T>>());
+            assert_eq!(offset, value_offset::<T>());
+        }
+        check::<()>();
+        check::<u8>();
+        check::<[u8; 3]>();
+        check::<u32>();
+        check::<u64>();
+        check::<(u64, u8)>();
+        check::<u128>();
+        check::<A16>();
+        check::<A64>();
+        check::<[u64; 5]>();
+    }
 }
