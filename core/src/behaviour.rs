@@ -549,6 +549,77 @@ impl Behaviour {
     }
 }
 
+/// The probe the derive resolves at each concrete type: `<Probe<T>>::DEBUG` is the inherent
+/// constant below (`Some(entry)`) exactly when `T: Debug`, and [`Lacks`]'s default (`None`)
+/// otherwise; likewise for every other trait, `EQ` and `SEND_SYNC`. Defined once here
+/// rather than in every expansion (a struct, a trait and a dozen impls per type, most of
+/// the derive's compile time); the answer is still decided at the concrete type, where
+/// the derive names it. Used by the derive; not for direct use.
+///
+/// The derive reaches it through the user's crate path, which may replace it: a
+/// replacement can still only answer "no" for an entry (every entry, and the `Send + Sync`
+/// witness, is made by a function that requires the trait), or claim `Eq` for a type that
+/// is not, which no safety argument rests on.
+#[doc(hidden)]
+pub struct Probe<T>(PhantomData<fn(T) -> T>);
+
+/// The fallbacks of [`Probe`]: every trait not implemented. The derive imports it
+/// (`use ... as _`) next to the uses. Not for direct use.
+#[doc(hidden)]
+pub trait Lacks<T> {
+    /// Not `Debug`.
+    const DEBUG: Option<DebugEntry<T>> = None;
+    /// Not `Display`.
+    const DISPLAY: Option<DisplayEntry<T>> = None;
+    /// Not `PartialEq`.
+    const PARTIAL_EQ: Option<EqEntry<T>> = None;
+    /// Not `Eq`.
+    const EQ: bool = false;
+    /// Not `PartialOrd`.
+    const PARTIAL_ORD: Option<PartialCmpEntry<T>> = None;
+    /// Not `Ord`.
+    const ORD: Option<CmpEntry<T>> = None;
+    /// Not `Hash`.
+    const HASH: Option<HashEntry<T>> = None;
+    /// Not `Clone`.
+    const CLONE: Option<CloneEntry<T>> = None;
+    /// Not `Serialize` (or no `serde` feature).
+    const SERIALIZE: Option<SerializeEntry<T>> = None;
+    /// Not `DeserializeOwned` (or no `serde` feature).
+    const DESERIALIZE: Option<DeserializeEntry<T>> = None;
+    /// Not `Send + Sync`.
+    const SEND_SYNC: Option<crate::type_info::SendSync<T>> = None;
+}
+
+impl<T> Lacks<T> for Probe<T> {}
+
+macro_rules! probe {
+    ($($name:ident: $entry:ty, [$($bound:tt)*], $ctor:expr;)*) => {$(
+        impl<T: $($bound)*> Probe<T> {
+            #[doc(hidden)]
+            pub const $name: Option<$entry> = Some($ctor);
+        }
+    )*};
+}
+
+probe! {
+    DEBUG: DebugEntry<T>, [fmt::Debug], Behaviour::__debug::<T>();
+    DISPLAY: DisplayEntry<T>, [fmt::Display], Behaviour::__display::<T>();
+    PARTIAL_EQ: EqEntry<T>, [PartialEq], Behaviour::__eq::<T>();
+    PARTIAL_ORD: PartialCmpEntry<T>, [PartialOrd], Behaviour::__partial_cmp::<T>();
+    ORD: CmpEntry<T>, [Ord], Behaviour::__cmp::<T>();
+    HASH: HashEntry<T>, [Hash], Behaviour::__hash::<T>();
+    CLONE: CloneEntry<T>, [Object + Clone], Behaviour::__clone::<T>();
+    SERIALIZE: SerializeEntry<T>, [MaybeSerialize + 'static], Behaviour::__serialize::<T>();
+    DESERIALIZE: DeserializeEntry<T>, [Object + MaybeDeserialize], Behaviour::__deserialize::<T>();
+    SEND_SYNC: crate::type_info::SendSync<T>, [Send + Sync], crate::type_info::SendSync::new();
+}
+
+impl<T: Eq> Probe<T> {
+    #[doc(hidden)]
+    pub const EQ: bool = true;
+}
+
 impl fmt::Debug for Behaviour {
     /// The traits the type implements.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

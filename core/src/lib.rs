@@ -518,30 +518,15 @@ pub use rcobj_macros::Object;
 pub mod __private {
     pub use crate::behaviour::{
         CloneEntry, CmpEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry, HashEntry,
-        MaybeDeserialize, MaybeSerialize, PartialCmpEntry, SerializeEntry,
+        Lacks, MaybeDeserialize, MaybeSerialize, PartialCmpEntry, Probe, SerializeEntry,
     };
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
     pub use crate::registry::Registration;
-    pub use crate::type_info::{S, Z};
+    pub use crate::type_info::{SendSync, S, Z};
     pub use crate::TypeInfo;
     pub use inventory;
-
-    /// Implemented by the derive for every type not declared `final`.
-    ///
-    /// # Safety
-    ///
-    /// Only the derive implements it, for non-final types.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` is `final`: no object type may name it as `#[parent]`",
-        label = "final parent",
-        note = "remove `final` from `{Self}`'s `#[object(...)]`, or derive from one of its ancestors"
-    )]
-    pub unsafe trait Inheritable: crate::Object {}
-
-    /// Compile-time check used by the derive: `P` may be a parent.
-    pub const fn require_inheritable<P: Inheritable>() {}
 
     /// Compile-time check used by the derive: `P` is an object type.
     pub const fn require_object<P: crate::Object>() {}
@@ -571,8 +556,4 @@ pub mod __private {
     unsafe impl ParentType for crate::AnyObject {
         type This = crate::AnyObject;
     }
-
-    // SAFETY: the root is not final. (`do_not_recommend`: not worth listing in errors.)
-    #[diagnostic::do_not_recommend]
-    unsafe impl Inheritable for crate::AnyObject {}
 }
