@@ -486,6 +486,16 @@ pub struct BoxNode {
     _next: Option<Box<BoxNode>>,
 }
 
+/// The `Arc` counterpart of an `Obj<Base>` chain: the drop goes through a vtable.
+pub trait DynNode: Send + Sync {}
+
+pub struct ArcDynNode {
+    _probe: Probe,
+    _next: Option<Arc<dyn DynNode>>,
+}
+
+impl DynNode for ArcDynNode {}
+
 #[cfg(feature = "triomphe")]
 pub struct TriompheNode {
     _probe: Probe,
@@ -536,6 +546,15 @@ fn stack() {
             "Arc<T>",
             stack_per_level::<Arc<ArcNode>>(depth, |next| {
                 Arc::new(ArcNode {
+                    _probe: Probe,
+                    _next: next,
+                })
+            }),
+        ),
+        (
+            "Arc<dyn Trait>",
+            stack_per_level::<Arc<dyn DynNode>>(depth, |next| {
+                Arc::new(ArcDynNode {
                     _probe: Probe,
                     _next: next,
                 })
