@@ -100,12 +100,15 @@ extern "C" {
 
 /*
  * Type indices (rcobj::ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX). rcobj's registry gives
- * RCOBJ_ANY_OBJECT_INDEX to the root type and indices from RCOBJ_FIRST_DYNAMIC_INDEX up to
- * Rust types; Rust's `is`/`downcast` trust them. An object made in C must therefore not
- * carry an index of 128 or more: use RCOBJ_ANY_OBJECT_INDEX (Rust sees it as an `AnyObj`).
+ * RCOBJ_ANY_OBJECT_INDEX to the root type and indices from RCOBJ_FIRST_DYNAMIC_INDEX (2^24)
+ * up to Rust and runtime-defined types; Rust's `is`/`downcast` trust them. The range lies
+ * far above every index libtvm_ffi hands out (its own dynamic types start at 128), so
+ * tvm-ffi's types and rcobj's never share an index. An object made in C must carry an index
+ * below RCOBJ_FIRST_DYNAMIC_INDEX: RCOBJ_ANY_OBJECT_INDEX (Rust sees it as an `AnyObj`), or
+ * a tvm-ffi type's index.
  */
 #define RCOBJ_ANY_OBJECT_INDEX 64
-#define RCOBJ_FIRST_DYNAMIC_INDEX 128
+#define RCOBJ_FIRST_DYNAMIC_INDEX (1 << 24)
 
 /* The deleter stored in every header. `self` is the header's address. */
 typedef void (*rcobj_deleter)(void *self, int flags);

@@ -300,8 +300,9 @@ unsafe fn relocate_moved(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
     use ::alloc::alloc::{alloc, handle_alloc_error};
     let old = p.as_ptr();
     // SAFETY: live: the caller holds the implicit weak reference.
-    let (index, deleter) = unsafe { ((*old).type_index(), (*old).deleter()) };
-    let info = registry::info_of_index(index).expect("the object of a derived type");
+    let h = unsafe { &*old };
+    let (index, deleter) = (h.type_index(), h.deleter());
+    let info = registry::info_of(h).expect("the object of a derived type");
     let (size, align) = (info.size(), info.align());
     let (layout, offset) = cell_layout(size, align);
     // SAFETY: never zero-sized (the header alone is 24 bytes).
@@ -702,7 +703,7 @@ pub(crate) fn is_exact<T: Object>(p: NonNull<ObjCell<T>>) -> bool {
 /// from the caller's handle (a runtime type lives as long as its instances).
 #[inline]
 fn real_info<'a, T>(p: NonNull<ObjCell<T>>) -> &'a TypeInfo {
-    registry::info_of_index(header(p).type_index()).unwrap_or_else(AnyObject::type_info)
+    registry::info_of(header(p)).unwrap_or_else(AnyObject::type_info)
 }
 
 /// `key@address`, what a handle prints for a type without the trait.

@@ -363,7 +363,7 @@ impl<T: Object> Obj<T> {
         // A descendant of `U`: the descriptor by index (one acquire load from a fixed
         // table), then `U` at `U`'s depth in its ancestors. `U::DEPTH` is a constant,
         // where the descriptor's `depth` field would be a load.
-        match registry::info_of_index(index) {
+        match registry::info_of(Obj::header(self)) {
             // `ancestors` has `depth` entries, so its length check is the depth check.
             Some(real) => real
                 .ancestors()

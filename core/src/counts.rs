@@ -38,12 +38,14 @@ use core::cell::Cell;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
+use crate::deleter::{abort_callback, first_panic, resume_callback, CallbackPanic};
 use crate::sync::{
     fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering,
 };
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
-/// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+/// How many derived type indices the runtime supports (indices
+/// `FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES`).
 ///
 /// ```
 /// use rcobj::{Object, FIRST_DYNAMIC_INDEX, MAX_TYPES, THREAD_SLOTS};
@@ -268,6 +270,11 @@ fn slot_of(index: i32) -> Option<usize> {
 }
 
 /// Adds `delta` to the current thread's count of the static type `index`.
+///
+/// Never merges (so it never releases a runtime type and never runs user code): a merge
+/// an `unregister` asked for waits for the thread's next [`add_releasing`], runtime-type
+/// count, explicit merge or exit. For the callers that cannot let a panic through
+/// (creating an object, moving a value out).
 #[inline(always)]
 pub(crate) fn add(index: i32, delta: i64) {
     // The root (64) and foreign indices wrap to huge slots and fail the compare below.
@@ -280,9 +287,27 @@ pub(crate) fn add(index: i32, delta: i64) {
             // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
             bump(unsafe { local.slots.get_unchecked(slot as usize) }, delta);
         } else {
-            add_slow(local, slot as usize, delta);
+            add_slow(local, slot as usize, delta, false);
         }
     });
+}
+
+/// [`add`] for a value's release: also merges when an `unregister` asked for it, which may
+/// release runtime types. Returns a panic of one's `on_release` callback, raised after the
+/// count and every release completed, for the caller to propagate.
+#[inline(always)]
+pub(crate) fn add_releasing(index: i32, delta: i64) -> Option<CallbackPanic> {
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32;
+    LOCAL.with(|local| {
+        // As in `add`.
+        if slot < local.limit.load(Relaxed) {
+            // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
+            bump(unsafe { local.slots.get_unchecked(slot as usize) }, delta);
+            None
+        } else {
+            add_slow(local, slot as usize, delta, true)
+        }
+    })
 }
 
 /// Adds `delta` to a slot only this thread writes: a relaxed load and a relaxed store, no
@@ -292,11 +317,15 @@ fn bump(s: &AtomicI64, delta: i64) {
     s.store(s.load(Relaxed).wrapping_add(delta), Relaxed);
 }
 
-/// Links the thread on its first count, and merges when an `unregister` asked for it.
-/// Returns whether the thread may count in its own slots.
+/// Links the thread on its first count, and (with `merge`) merges when an `unregister`
+/// asked for it. Returns whether the thread may count in its own slots, and a panic of an
+/// `on_release` callback the merge ran (after every release completed).
+///
+/// No merge runs while the thread is panicking: a second panic would abort. Skipping one
+/// only delays a release; correctness rests on `pending` (see "Runtime types" below).
 #[cold]
 #[inline(never)]
-fn prepare(local: &ThreadCounts) -> bool {
+fn prepare(local: &ThreadCounts, merge: bool) -> (bool, Option<CallbackPanic>) {
     match local.state.get() {
         UNLINKED => {
             // Register the exit merge first; if thread-local storage is already being torn
@@ -308,44 +337,54 @@ fn prepare(local: &ThreadCounts) -> bool {
                 local.epoch.set(EPOCH.load(Relaxed));
                 list.push(local);
                 local.state.set(LINKED);
+                // Relaxed: written under the lock, read by the owner (this thread).
                 local.limit.store(THREAD_SLOTS as u32, Relaxed);
-                true
+                (true, None)
             } else {
                 local.state.set(DEAD);
-                false
+                (false, None)
             }
         }
         LINKED => {
-            if local.epoch.get() != EPOCH.load(Relaxed) || local.limit.load(Relaxed) == 0 {
+            let requested =
+                local.epoch.get() != EPOCH.load(Relaxed) || local.limit.load(Relaxed) == 0;
+            if requested && merge && !std::thread::panicking() {
                 // Acquire: pairs with the Release store of the epoch in `unregister`, so the
                 // dying flags set before it are visible to our later count operations.
                 fence(Ordering::Acquire);
                 let released = {
                     let mut list = lock_threads();
                     let released = merge_dying_locked(&mut list, local);
+                    // Relaxed: under the lock; only a prompt (see `limit`).
                     local.limit.store(THREAD_SLOTS as u32, Relaxed);
                     released
                 };
-                release_all(released);
+                return (true, release_all(released));
             }
-            true
+            // Not merging now: `limit` stays 0, so the next count asks again. Counting a
+            // static type in its own slot meanwhile is exact: no dying runtime type shares
+            // its slot (a slot is recycled only once its type is released).
+            (true, None)
         }
-        _ => false,
+        _ => (false, None),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn add_slow(local: &ThreadCounts, slot: usize, delta: i64) {
+fn add_slow(local: &ThreadCounts, slot: usize, delta: i64, merge: bool) -> Option<CallbackPanic> {
     if slot >= MAX_TYPES {
         // The root or a foreign index: not counted.
-        return;
+        return None;
     }
-    if prepare(local) && slot < THREAD_SLOTS {
+    let (own, released) = prepare(local, merge);
+    if own && slot < THREAD_SLOTS {
         bump(&local.slots[slot], delta);
     } else {
+        // Relaxed: a plain counter, read under the thread-list lock by `live`.
         SHARED[slot].fetch_add(delta, Relaxed);
     }
+    released
 }
 
 /// Merges the slots of every runtime type that died since this thread last merged:
@@ -365,9 +404,16 @@ fn merge_dying_locked(list: &mut ThreadList, local: &ThreadCounts) -> Vec<*const
             // SAFETY: a type stays alive while a listed thread still owes it a merge (its
             // pending count is at least one): we are such a thread.
             let rc_ref = unsafe { &*rc };
-            let s = &local.slots[rc_ref.slot];
-            let v = s.load(Relaxed);
-            s.store(0, Relaxed);
+            // A type past the inline block never counted in a slot (`add_runtime` counts
+            // it in its word), but this thread still owes it its pending merge.
+            let v = match local.slots.get(rc_ref.slot) {
+                Some(s) => {
+                    let v = s.load(Relaxed);
+                    s.store(0, Relaxed);
+                    v
+                }
+                None => 0,
+            };
             // AcqRel: releases our instance updates to whoever frees the type; acquires the
             // others' if we are that one.
             let delta = (v as u64).wrapping_sub(PENDING_ONE);
@@ -385,13 +431,17 @@ fn merge_dying_locked(list: &mut ThreadList, local: &ThreadCounts) -> Vec<*const
     released
 }
 
-/// Frees released runtime types. Called without the lock.
-fn release_all(released: Vec<*const TypeRc>) {
+/// Frees released runtime types, all of them even if a callback panics. Called without
+/// the lock (the callbacks are user code). Returns the first callback panic.
+fn release_all(released: Vec<*const TypeRc>) -> Option<CallbackPanic> {
+    let mut panicked = None;
     for rc in released {
         // SAFETY: the word reached "released" exactly once, by us; the type was removed from
         // the lists, so nobody else reaches it.
-        unsafe { ((*rc).release)(rc) };
+        let p = unsafe { ((*rc).release)(rc) };
+        panicked = first_panic(panicked, p);
     }
+    panicked
 }
 
 /// Moves every nonzero slot of `local` into the shared counts: static types' into
@@ -408,10 +458,13 @@ fn merge_locked(list: &ThreadList, local: &ThreadCounts) {
             match runtime {
                 // SAFETY: as above. Not dying (our dying slots were merged already), so the
                 // registry's bias keeps the word above "released".
+                // AcqRel: the Release half hands our instance updates to whoever frees the
+                // type (pairs with its Acquire RMW); nothing is released here.
                 Some(rc) => unsafe {
                     (*rc).word.fetch_add(v as u64, Ordering::AcqRel);
                 },
                 None => {
+                    // Relaxed: a plain counter, read under the lock by `live`.
                     SHARED[slot].fetch_add(v, Relaxed);
                 }
             }
@@ -420,18 +473,22 @@ fn merge_locked(list: &ThreadList, local: &ThreadCounts) {
     }
 }
 
-/// A thread leaves: merge everything and unlink, all under the lock.
+/// A thread leaves: merge everything and unlink, all under the lock. A callback panic has
+/// no caller to go to (we run in a thread-local destructor): abort, naming the type.
 fn exit(local: &ThreadCounts) {
     let released = {
         let mut list = lock_threads();
         let released = merge_dying_locked(&mut list, local);
         merge_locked(&list, local);
         list.unlink(local);
+        // Relaxed: under the lock; the owner is leaving.
         local.limit.store(0, Relaxed);
         local.state.set(DEAD);
         released
     };
-    release_all(released);
+    if let Some(p) = release_all(released) {
+        abort_callback(p, "while a thread's counts were merged at its exit");
+    }
 }
 
 /// The live count of `index`: the shared count plus every linked thread's slot.
@@ -509,7 +566,7 @@ pub fn registered_threads() -> usize {
 /// worker.join().unwrap();
 /// ```
 pub fn merge_thread_counts() {
-    LOCAL.with(|local| {
+    let panicked = LOCAL.with(|local| {
         if local.state.get() == LINKED {
             let released = {
                 let mut list = lock_threads();
@@ -517,9 +574,15 @@ pub fn merge_thread_counts() {
                 merge_locked(&list, local);
                 released
             };
-            release_all(released);
+            release_all(released)
+        } else {
+            None
         }
     });
+    // The merge is complete; a released type's callback panic reaches our caller.
+    if let Some(p) = panicked {
+        resume_callback(p);
+    }
 }
 
 // ----------------------------------------------------------------------------------------
@@ -531,19 +594,29 @@ pub fn merge_thread_counts() {
 // part plus every thread's slot for it; there is no stop-the-world, so the merge protocol
 // below earns exactness another way (DESIGN.md, "Runtime-defined types"):
 //
-// * The word: `pending` (threads that must still merge) in the high 32 bits, the shared
-//   count plus 2^31 in the low 32. While registered, the registry holds one bias in it.
+// * The word: `pending` (threads that must still merge, and counted handles) in the high
+//   32 bits, the shared count of instance references plus 2^31 in the low 32. While
+//   registered, the registry holds one bias in the low half. A handle counts in the high
+//   half so that the low half and the slots alone are the live instance count (one load,
+//   no second counter to read in step with it); for the release it is a reference like any
+//   other, since only "the whole word is exactly pending 0 / shared 0" releases.
 // * Instances add ±1 to the current thread's slot while `dying` is false (Acquire load),
 //   otherwise to the word (AcqRel RMW).
 // * `unregister`, under the thread-list lock: add `N · PENDING_ONE` for the N listed
 //   threads; set `dying` (Release); record the death epoch and bump the global epoch
-//   (Release); merge the caller if it is listed. Unlock; drop the bias (AcqRel).
-// * Before each count operation a thread compares the global epoch with its own; on a
-//   change it merges, under the lock, every type whose death epoch is in (own, seen].
+//   (Release); merge the caller if it is listed; drop the bias (AcqRel; the caller's
+//   handle keeps the word above "released", so this releases nothing). Unlock.
+// * Before a count operation that may release something — an object's release, a runtime
+//   instance's creation or release, `merge_thread_counts`, `unregister`, thread exit — a
+//   thread that was asked to (its `limit` is 0, or its epoch is behind) merges, under the
+//   lock, every type whose death epoch is in (own, seen]. Creating a Rust object or moving
+//   a value out only counts: a merge can release a type and run its `on_release`
+//   callback, user code that may panic, and those callers could not let a panic through.
+//   A skipped merge only delays a release; correctness rests on `pending`.
 // * The one RMW whose result is exactly pending 0 / shared 0 releases the type. Then no
 //   slot of it is nonzero and nobody writes one, so its index can be recycled.
 
-/// One pending merge in a runtime type's word.
+/// One pending merge, or one counted handle, in a runtime type's word.
 pub(crate) const PENDING_ONE: u64 = 1 << 32;
 /// The offset added to a runtime type's shared count, so a transiently negative shared
 /// count is representable.
@@ -551,16 +624,18 @@ pub(crate) const SHARED_ZERO: u64 = 1 << 31;
 /// The word of a released runtime type: pending 0, shared 0.
 pub(crate) const RELEASED: u64 = SHARED_ZERO;
 const LOW_MASK: u64 = 0xFFFF_FFFF;
+/// One counted handle: in the high half, beside the pending merges.
+const HANDLE_ONE: u64 = PENDING_ONE;
 
 /// The reference state of a runtime type.
 pub(crate) struct TypeRc {
     word: AtomicU64,
     dying: AtomicBool,
-    /// The counted handles (they are also in `word`); read only to report live counts.
-    handles: core::sync::atomic::AtomicI64,
+    /// `index - FIRST_DYNAMIC_INDEX`; set once, before the type is listed or published.
     slot: usize,
-    /// Frees the runtime type that owns this state. Called once, by whoever released it.
-    release: unsafe fn(*const TypeRc),
+    /// Frees the runtime type that owns this state. Called once, by whoever released it,
+    /// without any lock held; returns a panic of the type's `on_release` callback.
+    release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>,
 }
 
 // SAFETY: all fields are atomics or immutable after construction.
@@ -569,15 +644,22 @@ unsafe impl Sync for TypeRc {}
 unsafe impl Send for TypeRc {}
 
 impl TypeRc {
-    /// A registered type's state: the registry's bias in the shared count.
-    pub(crate) fn new(slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+    /// A new type's state, complete before any other thread can see the type: the
+    /// registry's bias and the handle `register` returns are both counted already, so no
+    /// lookup racing with `register` can drop the word to "released" before `register`
+    /// has its handle.
+    pub(crate) fn new(release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>) -> TypeRc {
         TypeRc {
-            word: AtomicU64::new(SHARED_ZERO + 1),
+            word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
             dying: AtomicBool::new(false),
-            handles: core::sync::atomic::AtomicI64::new(0),
-            slot,
+            slot: 0,
             release,
         }
+    }
+
+    /// Records the slot of the index the registry reserved; before the type is listed.
+    pub(crate) fn assign_slot(&mut self, slot: usize) {
+        self.slot = slot;
     }
 
     /// Whether `unregister` ran.
@@ -586,40 +668,52 @@ impl TypeRc {
     }
 }
 
-/// Lists a new runtime type, so thread exits know where its slots go. Call before its
-/// first instance.
+/// Lists a new runtime type, so thread merges know where its slots go. `register` calls
+/// it under the registry lock, before the type can be found (lock order: registry, then
+/// thread list; nothing takes the registry lock while holding the thread list).
 pub(crate) fn add_runtime_type(rc: *const TypeRc) {
     lock_threads().runtime.push(rc);
 }
 
-/// Adds `delta` instances of a runtime type in the current thread.
+/// Adds `delta` instances of a runtime type in the current thread. Merges first if an
+/// `unregister` asked for it; returns the first panic of an `on_release` callback that the
+/// merge or this count ran, once everything completed.
 ///
 /// # Safety
 ///
 /// `rc` is alive: the caller holds an instance or a counted handle of the type (for a
 /// decrement, the instance being counted out). After a decrement the caller must not touch
 /// the type again unless it holds another reference.
-pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
+pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) -> Option<CallbackPanic> {
     let slot = {
         // SAFETY: alive per the caller.
         let r = unsafe { &*rc };
         r.slot
     };
-    let counted = LOCAL.with(|local| {
-        let ready = (slot as u32) < local.limit.load(Relaxed) || prepare(local);
-        // SAFETY: still alive: our own pending merge, instance or handle keeps it.
+    let (counted, merged) = LOCAL.with(|local| {
+        // Relaxed: a stale `limit` only delays a merge (see `add`).
+        let (ready, merged) = if (slot as u32) < local.limit.load(Relaxed) {
+            (true, None)
+        } else {
+            prepare(local, true)
+        };
+        // SAFETY: still alive: our own pending merge, instance or handle keeps it (the
+        // merge above released other types only: ours is still counted by the caller).
         // Acquire: pairs with the Release store of `dying` in `unregister`.
         if ready && slot < THREAD_SLOTS && !unsafe { &*rc }.dying.load(Ordering::Acquire) {
             bump(&local.slots[slot], delta);
-            true
+            (true, merged)
         } else {
-            false
+            (false, merged)
         }
     });
-    if !counted {
+    let released = if counted {
+        None
+    } else {
         // SAFETY: alive per the caller.
-        unsafe { add_word(rc, delta as u64) };
-    }
+        unsafe { add_word(rc, delta as u64) }
+    };
+    first_panic(merged, released)
 }
 
 /// Adds `delta` (two's complement) to a runtime type's word; releases it on reaching
@@ -628,31 +722,34 @@ pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
 /// # Safety
 ///
 /// As for [`add_runtime`].
-unsafe fn add_word(rc: *const TypeRc, delta: u64) {
+unsafe fn add_word(rc: *const TypeRc, delta: u64) -> Option<CallbackPanic> {
     // SAFETY: alive per the caller until the RMW below.
     let word = unsafe { &(*rc).word };
-    // AcqRel: releases our uses of the type to whoever frees it; acquires everyone else's
-    // if that is us.
+    // AcqRel: the Release half publishes our uses of the type to whoever frees it; the
+    // Acquire half, if that is us, pairs with every other Release RMW on the word.
     let before = word.fetch_add(delta, Ordering::AcqRel);
     if before.wrapping_add(delta) == RELEASED {
         // SAFETY: we made the one RMW that released it.
-        unsafe { finish_release(rc) };
+        unsafe { finish_release(rc) }
+    } else {
+        None
     }
 }
 
-/// Removes a released type from the lists (under the lock), then frees it.
+/// Removes a released type from the lists (under the lock), then frees it (without the
+/// lock: its callback is user code).
 ///
 /// # Safety
 ///
 /// The caller's RMW took the word to "released".
-unsafe fn finish_release(rc: *const TypeRc) {
+unsafe fn finish_release(rc: *const TypeRc) -> Option<CallbackPanic> {
     {
         let mut list = lock_threads();
         list.runtime.retain(|r| *r != rc);
         list.dying.retain(|(_, r)| *r != rc);
     }
     // SAFETY: released exactly once, by our caller; nobody else reaches it now.
-    unsafe { ((*rc).release)(rc) };
+    unsafe { ((*rc).release)(rc) }
 }
 
 /// A counted handle to a runtime type was made.
@@ -662,22 +759,33 @@ unsafe fn finish_release(rc: *const TypeRc) {
 /// The type is alive and stays alive during the call (the caller holds another reference,
 /// or the registry lock under which it is still registered).
 pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
-    rc.handles.fetch_add(1, Relaxed);
-    // Relaxed would do, as for `Arc::clone`; AcqRel keeps the word's protocol uniform.
-    rc.word.fetch_add(1, Ordering::AcqRel);
+    // Relaxed would do, as for `Arc::clone` (made from a reference the caller holds);
+    // AcqRel keeps every RMW on the word uniform (see `add_word`).
+    rc.word.fetch_add(HANDLE_ONE, Ordering::AcqRel);
 }
 
 /// A counted handle to a runtime type was dropped; frees the type if that was the last
-/// reference.
+/// reference. A panic of its `on_release` callback unwinds from here once the type is
+/// freed, as a panicking `Drop` would.
 ///
 /// # Safety
 ///
 /// The caller owned a counted handle, and touches the type no more.
 pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
+    // SAFETY: as the caller guarantees.
+    if let Some(p) = unsafe { type_handle_release(rc) } {
+        resume_callback(p);
+    }
+}
+
+/// [`type_handle_dec`], returning the callback's panic instead of resuming it.
+///
+/// # Safety
+///
+/// As for [`type_handle_dec`].
+pub(crate) unsafe fn type_handle_release(rc: *const TypeRc) -> Option<CallbackPanic> {
     // SAFETY: our handle keeps it alive until the RMW in `add_word`.
-    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
-    // SAFETY: as above.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) }
 }
 
 /// Unregisters a runtime type (the protocol above). Returns `false` if it was already
@@ -704,9 +812,9 @@ pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
         list.dying.push((death, rc_ptr));
         // Release: pairs with the Acquire fence of a thread that sees the new epoch.
         EPOCH.store(death, Ordering::Release);
-        // Ask every listed thread to merge at its next count operation: its fast path
-        // fails on `limit` 0 and takes `prepare`. (Cheaper than loading the epoch on every
-        // count: the fast path reads `limit` anyway.)
+        // Ask every listed thread to merge at its next releasing count operation: its fast
+        // path fails on `limit` 0 and takes `prepare`. (Cheaper than loading the epoch on
+        // every count: the fast path reads `limit` anyway.)
         list.for_each(|t| t.limit.store(0, Relaxed));
         let mut released = Vec::new();
         LOCAL.with(|local| {
@@ -714,26 +822,37 @@ pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
                 released = merge_dying_locked(&mut list, local);
             }
         });
+        // Drop the registry's bias, still under the lock, so that `live_runtime` sees
+        // `dying` and the bias gone together. The caller's handle keeps the word above
+        // "released", so this releases nothing.
+        // AcqRel: as every RMW on the word (see `add_word`).
+        let before = rc.word.fetch_add(1u64.wrapping_neg(), Ordering::AcqRel);
+        debug_assert_ne!(before.wrapping_sub(1), RELEASED);
         released
     };
     // The caller's handle keeps `rc` alive, so none of these is `rc` itself.
-    release_all(released);
-    // Drop the registry's bias. The caller's handle keeps the word above "released".
-    // SAFETY: alive through the caller's handle.
-    unsafe { add_word(rc_ptr, 1u64.wrapping_neg()) };
+    // Everything is done; a callback panic of a type our merge released reaches the caller.
+    if let Some(p) = release_all(released) {
+        resume_callback(p);
+    }
     true
 }
 
-/// The live instance count of a runtime type: its word's shared part plus every thread's
-/// slot, less the counted handles and the registry's bias.
+/// The live instance count of a runtime type: its word's shared part (handles and pending
+/// merges are in the high half) plus every thread's slot, less the registry's bias. Under
+/// the lock, which orders it with merges, `unregister` (which sets `dying` and drops the
+/// bias together) and thread exits.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
     let list = lock_threads();
+    // Acquire: pairs with the Release half of the RMWs on the word, so instance updates
+    // merged or counted there before it are included.
     let word = rc.word.load(Ordering::Acquire);
     let mut sum = (word & LOW_MASK) as i64 - SHARED_ZERO as i64;
     if rc.slot < THREAD_SLOTS {
+        // Relaxed: owner-written slots, read under the lock (see `live`).
         list.for_each(|t| sum += t.slots[rc.slot].load(Relaxed));
     }
-    sum -= rc.handles.load(Relaxed);
+    // Relaxed: written under the lock we hold.
     if !rc.dying.load(Relaxed) {
         sum -= 1;
     }

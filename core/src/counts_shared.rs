@@ -5,9 +5,11 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering, Ordering::Relaxed};
 
+use crate::deleter::{resume_callback, CallbackPanic};
 use crate::type_info::FIRST_DYNAMIC_INDEX;
 
-/// How many derived type indices the runtime supports (indices `128..128 + MAX_TYPES`).
+/// How many derived type indices the runtime supports (indices
+/// `FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES`).
 ///
 /// ```
 /// assert_eq!(rcobj::MAX_TYPES, 4096);
@@ -34,6 +36,13 @@ pub(crate) fn add(index: i32, delta: i64) {
     if let Some(slot) = slot_of(index) {
         SHARED[slot].fetch_add(delta, Relaxed);
     }
+}
+
+/// As [`add`]: without per-thread slots there is no merge, so nothing is released here.
+#[inline(always)]
+pub(crate) fn add_releasing(index: i32, delta: i64) -> Option<CallbackPanic> {
+    add(index, delta);
+    None
 }
 
 /// The live count of `index`.
@@ -69,27 +78,33 @@ pub fn merge_thread_counts() {}
 const SHARED_ZERO: u64 = 1 << 31;
 /// The word of a released runtime type.
 const RELEASED: u64 = SHARED_ZERO;
+/// One counted handle, in the high half (as in `counts.rs`): the low half is the instance
+/// count plus the registry's bias.
+const HANDLE_ONE: u64 = 1 << 32;
 
-/// The reference state of a runtime type: its count in one word (plus 2^31), with the
-/// registry's bias while registered.
+/// The reference state of a runtime type: its references in one word, handles in the high
+/// half, instances (plus 2^31) and the registry's bias while registered in the low half.
 pub(crate) struct TypeRc {
     word: AtomicU64,
     dying: AtomicBool,
-    handles: AtomicI64,
     /// Frees the runtime type that owns this state; called once, by whoever released it.
-    release: unsafe fn(*const TypeRc),
+    /// Returns a panic of the type's `on_release` callback (none can be caught here).
+    release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>,
 }
 
 impl TypeRc {
-    /// A registered type's state: the registry's bias in the count.
-    pub(crate) fn new(_slot: usize, release: unsafe fn(*const TypeRc)) -> TypeRc {
+    /// A new type's state, complete before anyone else can see the type: the registry's
+    /// bias and the registering caller's handle in the count (see `counts.rs`).
+    pub(crate) fn new(release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>) -> TypeRc {
         TypeRc {
-            word: AtomicU64::new(SHARED_ZERO + 1),
+            word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
             dying: AtomicBool::new(false),
-            handles: AtomicI64::new(0),
             release,
         }
     }
+
+    /// No per-thread slots: nothing to record.
+    pub(crate) fn assign_slot(&mut self, _slot: usize) {}
 
     /// Whether `unregister` ran.
     pub(crate) fn is_dying(&self) -> bool {
@@ -106,13 +121,16 @@ pub(crate) fn add_runtime_type(_rc: *const TypeRc) {}
 ///
 /// `rc` is alive; the caller touches it no more after a decrement unless it holds another
 /// reference.
-unsafe fn add_word(rc: *const TypeRc, delta: u64) {
+unsafe fn add_word(rc: *const TypeRc, delta: u64) -> Option<CallbackPanic> {
     // SAFETY: alive per the caller until the RMW.
     let word = unsafe { &(*rc).word };
-    // AcqRel: releases our uses to whoever frees the type; acquires theirs if that is us.
+    // AcqRel: the Release half publishes our uses of the type to whoever frees it; the
+    // Acquire half, if that is us, pairs with everyone else's Release RMW on the word.
     if word.fetch_add(delta, Ordering::AcqRel).wrapping_add(delta) == RELEASED {
         // SAFETY: our RMW released it, exactly once.
-        unsafe { ((*rc).release)(rc) };
+        unsafe { ((*rc).release)(rc) }
+    } else {
+        None
     }
 }
 
@@ -121,9 +139,9 @@ unsafe fn add_word(rc: *const TypeRc, delta: u64) {
 /// # Safety
 ///
 /// As for `counts::add_runtime`.
-pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
+pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) -> Option<CallbackPanic> {
     // SAFETY: as the caller guarantees.
-    unsafe { add_word(rc, delta as u64) };
+    unsafe { add_word(rc, delta as u64) }
 }
 
 /// A counted handle was made.
@@ -132,20 +150,30 @@ pub(crate) unsafe fn add_runtime(rc: *const TypeRc, delta: i64) {
 ///
 /// The type is alive during the call.
 pub(crate) unsafe fn type_handle_inc(rc: &TypeRc) {
-    rc.handles.fetch_add(1, Relaxed);
-    rc.word.fetch_add(1, Ordering::AcqRel);
+    // Relaxed would do, as for `Arc::clone`; AcqRel keeps every RMW on the word uniform.
+    rc.word.fetch_add(HANDLE_ONE, Ordering::AcqRel);
 }
 
-/// A counted handle was dropped.
+/// A counted handle was dropped; resumes a panic of the `on_release` callback it ran.
 ///
 /// # Safety
 ///
 /// The caller owned a counted handle and touches the type no more.
 pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
+    // SAFETY: as the caller guarantees.
+    if let Some(p) = unsafe { type_handle_release(rc) } {
+        resume_callback(p);
+    }
+}
+
+/// [`type_handle_dec`], returning the callback's panic.
+///
+/// # Safety
+///
+/// As for [`type_handle_dec`].
+pub(crate) unsafe fn type_handle_release(rc: *const TypeRc) -> Option<CallbackPanic> {
     // SAFETY: our handle keeps it alive until the RMW.
-    unsafe { (*rc).handles.fetch_sub(1, Relaxed) };
-    // SAFETY: as above.
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    unsafe { add_word(rc, HANDLE_ONE.wrapping_neg()) }
 }
 
 /// Unregisters: drops the registry's bias. `false` if already unregistered.
@@ -155,21 +183,28 @@ pub(crate) unsafe fn type_handle_dec(rc: *const TypeRc) {
 /// The caller holds a counted handle and removed the type from the key table.
 pub(crate) unsafe fn unregister_runtime(rc: *const TypeRc) -> bool {
     // SAFETY: alive through the caller's handle.
+    // AcqRel: of racing callers exactly one sees `false`; `is_dying`'s Acquire pairs with it.
     if unsafe { &*rc }.dying.swap(true, Ordering::AcqRel) {
         return false;
     }
-    // SAFETY: as above; the caller's handle keeps the word above "released".
-    unsafe { add_word(rc, 1u64.wrapping_neg()) };
+    // SAFETY: as above; the caller's handle keeps the word above "released", so this
+    // releases nothing.
+    if let Some(p) = unsafe { add_word(rc, 1u64.wrapping_neg()) } {
+        resume_callback(p);
+    }
     true
 }
 
-/// The live instance count: the word less the handles and the registry's bias.
+/// The live instance count: the word's low half less the registry's bias.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    // Acquire: pairs with the Release half of the RMWs on the word.
     let word = rc.word.load(Ordering::Acquire);
-    let mut sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;
-    sum -= rc.handles.load(Relaxed);
-    if !rc.dying.load(Relaxed) {
-        sum -= 1;
+    let sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;
+    // The bias is dropped right after `dying` is set: a reading in between counts it.
+    // Acquire: pairs with the swap in `unregister_runtime`.
+    if rc.dying.load(Ordering::Acquire) {
+        sum
+    } else {
+        sum - 1
     }
-    sum
 }

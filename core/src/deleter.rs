@@ -25,7 +25,21 @@
 //! that path needs neither `catch_unwind` nor the thread-local bracket of
 //! [`call_from_rust`]. Ancestor-typed handles (`Obj<Parent>`, `AnyObj`) and foreign
 //! objects keep the call through the pointer and the bracket.
+//!
+//! # `on_release` callbacks
+//!
+//! A runtime type's `on_release` callback is user code that runs when the type is
+//! released, which can happen inside a deleter (an instance's weak phase counts its
+//! reference to the type out), inside a count merge, in `unregister` or in a handle's
+//! drop. It is treated like a panicking `Drop`: the release that ran it completes first
+//! (the type is freed, its index recycled, nothing leaks), then the panic ([`CallbackPanic`])
+//! goes where a panic of the value's `Drop` would go: to the Rust caller that released
+//! the last reference ([`resume_callback`], or parked for the bracket of
+//! [`call_from_rust`] when it ran inside a deleter), or, when the release came from
+//! foreign code (or a thread's exit merge, which has no caller), the process aborts with a
+//! message naming the type ([`park_callback_or_abort`], [`abort_callback`]).
 
+use ::alloc::boxed::Box;
 use core::ffi::c_void;
 use core::fmt;
 use core::ptr;
@@ -152,6 +166,57 @@ mod unwind {
     }
 }
 
+/// A panic raised by a runtime type's `on_release` callback, with the type's key (the
+/// descriptor is already freed when the callback runs) for the message if it must abort.
+pub(crate) struct CallbackPanic {
+    pub(crate) payload: Payload,
+    pub(crate) key: Box<str>,
+}
+
+/// The first of two callback panics; the second is dropped, as a second panic raised
+/// while the first is carried out could not propagate either.
+#[inline]
+pub(crate) fn first_panic(
+    a: Option<CallbackPanic>,
+    b: Option<CallbackPanic>,
+) -> Option<CallbackPanic> {
+    a.or(b)
+}
+
+/// Resumes a callback's panic in the Rust caller that released the type.
+#[cold]
+pub(crate) fn resume_callback(p: CallbackPanic) -> ! {
+    resume(p.payload)
+}
+
+/// A callback panicked inside a deleter: parks it for the Rust release in progress, or
+/// aborts if the release came from foreign code.
+#[cold]
+#[inline(never)]
+pub(crate) fn park_callback_or_abort(p: CallbackPanic) {
+    let key = p.key;
+    if unwind::park(p.payload) {
+        return;
+    }
+    fatal(format_args!(
+        "rcobj: the `on_release` callback of the runtime type `{key}` panicked while the type \
+         was released by an object release from foreign code (or while another panic was \
+         pending); a panic cannot unwind through the C deleter, aborting"
+    ));
+}
+
+/// A callback panicked where no Rust caller can receive the panic (`context` says where).
+#[cfg(any(feature = "std", loom))]
+#[cold]
+#[inline(never)]
+pub(crate) fn abort_callback(p: CallbackPanic, context: &str) -> ! {
+    fatal(format_args!(
+        "rcobj: the `on_release` callback of the runtime type `{}` panicked {context}; \
+         the panic cannot reach a caller, aborting",
+        p.key
+    ))
+}
+
 /// The deleter of every Rust object type `T` (monomorphised per type).
 ///
 /// [`Obj::new`](crate::Obj::new) and [`UniqueObj::new`](crate::UniqueObj::new) store it
@@ -192,14 +257,15 @@ pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
             // after `drop_value` has counted the instance out and freed what `flags` say.
             // SAFETY: the caller guarantees a live cell of `T` whose strong phase has not
             // run, and (with `DELETER_WEAK`) that no one else uses the block afterwards.
-            let result = catch(|| unsafe { drop_value::<T>(cell, free) });
+            let result = catch(|| unsafe { drop_value_impl::<T>(cell, free, true) });
             if let Err(payload) = result {
                 park_or_abort(payload, T::type_info().key());
             }
         } else {
-            // Nothing here can panic (no drop glue), so no `catch_unwind` is needed.
+            // Nothing here can unwind (no drop glue; a callback panic in the count merge is
+            // parked or aborts, `in_deleter`), so no `catch_unwind` is needed.
             // SAFETY: as above.
-            unsafe { drop_value::<T>(cell, free) };
+            unsafe { drop_value_impl::<T>(cell, free, true) };
         }
     } else if flags & DELETER_WEAK != 0 {
         // SAFETY: the weak phase runs once, after the strong phase dropped the value.
@@ -215,27 +281,59 @@ pub unsafe extern "C" fn deleter<T: Object>(obj: *mut c_void, flags: i32) {
 /// [`is_own_deleter`]), so a panicking `Drop` propagates by plain unwinding, as `Arc`'s
 /// does, with no thread-local bookkeeping on the path that does not panic.
 ///
+/// Counting the instance out may merge this thread's counts of unregistered runtime types
+/// and so release one, running its `on_release` callback. If that panics, the count and
+/// the free complete first; then the panic unwinds to the caller. No merge runs while
+/// `T::drop` is unwinding.
+///
 /// # Safety
 ///
 /// `cell` is a live `ObjCell<T>` allocated by this crate for `T`, whose value has not been
 /// dropped; with `free`, no one uses the block afterwards.
 #[inline(always)]
 pub(crate) unsafe fn drop_value<T: Object>(cell: *mut ObjCell<T>, free: bool) {
+    // SAFETY: as the caller guarantees.
+    unsafe { drop_value_impl::<T>(cell, free, false) }
+}
+
+/// [`drop_value`]; with `in_deleter` (we run inside the `extern "C"` deleter, which must
+/// not unwind) a callback panic is parked for the Rust release in progress, or aborts,
+/// instead of unwinding. A panic of `T::drop` itself always unwinds (the deleter catches
+/// it).
+///
+/// # Safety
+///
+/// As for [`drop_value`].
+#[inline(always)]
+unsafe fn drop_value_impl<T: Object>(cell: *mut ObjCell<T>, free: bool, in_deleter: bool) {
     /// Counts the instance out and frees the block, on return or while unwinding.
     struct Finish<T: Object> {
         cell: *mut ObjCell<T>,
         index: i32,
         free: bool,
+        in_deleter: bool,
     }
     impl<T: Object> Drop for Finish<T> {
         #[inline(always)]
         fn drop(&mut self) {
-            counts::add(self.index, -1);
+            let released = counts::add_releasing(self.index, -1);
             if self.free {
                 // SAFETY: the value is dropped (or its drop unwound, which still ends its
                 // life) and, by `drop_value`'s contract, no one uses the block afterwards.
                 unsafe { ObjCell::<T>::free(self.cell) };
             }
+            if let Some(p) = released {
+                callback_panicked(p, self.in_deleter);
+            }
+        }
+    }
+    #[cold]
+    #[inline(never)]
+    fn callback_panicked(p: CallbackPanic, in_deleter: bool) {
+        if in_deleter {
+            park_callback_or_abort(p);
+        } else {
+            resume_callback(p);
         }
     }
     // SAFETY: the cell is live. We project to the value with a raw pointer, so no
@@ -247,7 +345,12 @@ pub(crate) unsafe fn drop_value<T: Object>(cell: *mut ObjCell<T>, free: bool) {
             (*cell).header.type_index(),
         )
     };
-    let finish = Finish { cell, index, free };
+    let finish = Finish {
+        cell,
+        index,
+        free,
+        in_deleter,
+    };
     // SAFETY: the value is live and dropped exactly once (the strong phase runs once).
     unsafe { ptr::drop_in_place(value) };
     drop(finish);
@@ -304,7 +407,7 @@ pub(crate) fn fatal(message: fmt::Arguments<'_>) -> ! {
 #[inline(never)]
 pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
     let index = header.type_index();
-    let key = registry::info_of_index(index).map_or("<foreign type>", |t| t.key());
+    let key = registry::info_of(header).map_or("<foreign type>", |t| t.key());
     fatal(format_args!(
         "rcobj: {which} reference count overflow on an object of type `{key}` \
          (index {index}); aborting"
@@ -407,13 +510,14 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
     // SAFETY: the strong phase has not run; weak references keep the memory alive.
     let payload = unsafe { call_from_rust(header, DELETER_STRONG) };
     // SAFETY: we still hold the implicit weak reference.
-    unsafe { release_weak(header) };
-    if let Some(p) = payload {
+    let weak_payload = unsafe { release_weak_parked(header) };
+    if let Some(p) = payload.or(weak_payload) {
         resume(p);
     }
 }
 
 /// Drops one weak reference; frees the memory through the deleter if it was the last.
+/// Resumes a panic the weak phase parked, once the memory is freed.
 ///
 /// # Safety
 ///
@@ -421,6 +525,24 @@ pub(crate) unsafe fn release_last_strong<T: Object>(cell: *mut ObjCell<T>, old: 
 /// `header` carries the provenance of the whole block (it may be freed through it).
 #[inline]
 pub(crate) unsafe fn release_weak(header: *const ObjectHeader) {
+    // SAFETY: guaranteed by the caller.
+    if let Some(p) = unsafe { release_weak_parked(header) } {
+        resume(p);
+    }
+}
+
+/// [`release_weak`], returning a parked panic instead of resuming it.
+///
+/// The weak phase of a Rust type's deleter only frees memory; that of a runtime type's
+/// instance also counts the instance's reference to its type out, which may release the
+/// type and run its `on_release` callback. So the call is bracketed like the other
+/// phases, and a callback panic comes back here.
+///
+/// # Safety
+///
+/// As for [`release_weak`].
+#[inline]
+unsafe fn release_weak_parked(header: *const ObjectHeader) -> Option<Payload> {
     // SAFETY: our weak reference keeps the header alive until the decrement below.
     let h = unsafe { &*header };
     let old = h.dec_weak();
@@ -428,10 +550,9 @@ pub(crate) unsafe fn release_weak(header: *const ObjectHeader) {
         debug_assert_eq!(strong_of(old), 0);
         // Acquire: pairs with the Release decrements of every other weak reference.
         acquire!(h.word());
-        if let Some(d) = h.deleter() {
-            // SAFETY: the last reference of any kind is gone; the weak phase runs once.
-            // The weak phase of a Rust deleter only frees memory, so it cannot panic.
-            unsafe { d(header.cast_mut().cast(), DELETER_WEAK) };
-        }
+        // SAFETY: the last reference of any kind is gone; the weak phase runs once; the
+        // pointer carries the provenance of the whole block (the caller's).
+        return unsafe { call_from_rust(header, DELETER_WEAK) };
     }
+    None
 }

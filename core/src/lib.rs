@@ -133,6 +133,18 @@
 //! assert_eq!(old.span, 0);
 //! ```
 //!
+//! Indices: the root [`AnyObject`] is [`ANY_OBJECT_INDEX`] (64, tvm-ffi's `Object`); every
+//! other type (derived or runtime-defined) gets one of [`MAX_TYPES`] indices from
+//! [`FIRST_DYNAMIC_INDEX`] (2^24), a range libtvm_ffi's own type table never reaches.
+//!
+//! Keys: a type's key is its `#[object(key = "...")]`, or by default its Rust path. Two
+//! types whose *default* keys collide (two function-local `struct Node`s in one module)
+//! are registered under their site keys instead, the path with the definition site
+//! appended (`module::Node@src/lib.rs:12:5`), which [`TypeInfo::key`] then returns. Two
+//! types that both declare one key explicitly are a real duplicate: neither is registered,
+//! and each use of either (its index, `Obj::new`, [`registry::by_key`] of the key) panics
+//! with a message naming both Rust paths; every other type keeps working.
+//!
 //! ## Per-thread instance counts
 //!
 //! With the default `std` feature, creating an object adds 1, and destroying it subtracts
@@ -201,9 +213,11 @@
 //! thread that completes the release (the one dropping the last reference, or a thread
 //! merging its slots). Without a stop-the-world, the per-thread references are made exact
 //! by an epoch protocol (model-checked with loom): `unregister` asks every thread to merge
-//! its slot for the type, and a thread does so at its next count operation, at exit, or in
-//! [`merge_thread_counts`]. A thread that sleeps can delay the release; nothing makes it
-//! early.
+//! its slot for the type, and a thread does so at its next release of an object, at its
+//! next creation or release of a runtime type's instance, at exit, or in
+//! [`merge_thread_counts`] (creating a Rust object never merges). A thread that sleeps can
+//! delay the release; nothing makes it early. A callback that panics is treated like a
+//! panicking `Drop` (see [`on_release`](RuntimeTypeBuilder::on_release)).
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -249,12 +263,26 @@
 //!   `DELETER_BOTH` by a Rust release, it finds the count word at strong 0, weak 1, as a
 //!   release from C leaves it.
 //! * An object made outside rcobj (C, tvm-ffi) starts with the header and uses a type index
-//!   **below 128** — [`ANY_OBJECT_INDEX`] (64) when it has no better one. Indices from
-//!   [`FIRST_DYNAMIC_INDEX`] (128) up belong to this program's registry, and
-//!   [`Obj::is`], [`Obj::downcast`] and [`Obj::type_info`] trust them. For an index the
-//!   registry does not know, `Obj::type_info` reports [`AnyObject`].
-//! * A panic in a Rust destructor cannot unwind into C: if the last reference is released
-//!   from foreign code, the process aborts with a message naming the type.
+//!   **below [`FIRST_DYNAMIC_INDEX`]** (2^24) — [`ANY_OBJECT_INDEX`] (64) when it has no
+//!   better one; every index libtvm_ffi hands out (its static types, and its dynamic types
+//!   from 128 up) is one. Indices from `FIRST_DYNAMIC_INDEX` up ([`MAX_TYPES`] of them)
+//!   belong to this program's registry, and [`Obj::is`], [`Obj::downcast`] and
+//!   [`Obj::type_info`] trust them. For an index the registry does not know,
+//!   `Obj::type_info` reports [`AnyObject`].
+//! * A panic in a Rust destructor (or a runtime type's `on_release` callback) cannot unwind
+//!   into C: if the last reference is released from foreign code, the process aborts with
+//!   a message naming the type.
+//!
+//! **libtvm_ffi without the `tvm-ffi` feature.** rcobj's indices lie far above libtvm_ffi's
+//! (which numbers its own dynamic types from 128), so an rcobj object is never mistaken for
+//! one of tvm-ffi's types; but libtvm_ffi does not know rcobj's types either. Safe on rcobj
+//! objects: reference counting (`TVMFFIObjectIncRef`/`DecRef`, which end in the object's
+//! own deleter) and containers that hold them (`ffi.Array` and friends store, return and
+//! release them without asking their type). Not safe until a future `tvm-ffi` feature
+//! registers rcobj's types with libtvm_ffi: anything that looks the type up —
+//! `TVMFFIGetTypeInfo`, printing (`ffi.ReprPrint`), structural equality and hashing, JSON
+//! graphs, reflection, an `IsInstance` check of a non-final tvm-ffi type, handing the object
+//! to Python. libtvm_ffi ends the process on an index it does not know.
 //!
 //! ```
 //! use core::ffi::c_void;
@@ -373,8 +401,9 @@
 //! ## Plugins loaded with `dlopen`
 //!
 //! A `cdylib` that uses rcobj links its own copy of this runtime, and so has its own
-//! registry and its own per-thread counts. Its types are numbered from 128 in its copy,
-//! independently of the host's, and the host's [`registry`] does not see them.
+//! registry and its own per-thread counts. Its types are numbered from
+//! [`FIRST_DYNAMIC_INDEX`] in its copy, independently of the host's, and the host's
+//! [`registry`] does not see them.
 //!
 //! * Its objects still cross the boundary safely as raw headers ([`Obj::into_raw`], then
 //!   [`AnyObj::from_raw`] in the host): each carries its deleter, so the host can clone,

@@ -200,7 +200,7 @@ impl<T: Object> Obj<T> {
     /// ```
     #[inline]
     pub fn type_info(this: &Self) -> &TypeInfo {
-        registry::info_of_index(Obj::header(this).type_index()).unwrap_or_else(AnyObject::type_info)
+        registry::info_of(Obj::header(this)).unwrap_or_else(|| AnyObject::type_info())
     }
 
     /// The number of strong references.

@@ -3,8 +3,19 @@
 //! Every type that `#[derive(Object)]` emits is submitted at link time (through the
 //! `inventory` crate), so [`by_key`] finds it before its first instance exists. Indices are
 //! assigned on the first use of the registry, all at once, in key order: [`AnyObject`] is
-//! 64, derived types get 128, 129, … Two types with one key make that first use panic with
-//! a message naming both (and every later use panics with the same message).
+//! 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next one, … — a range that
+//! libtvm_ffi's own type table never reaches (it numbers its dynamic types from 128).
+//!
+//! Keys:
+//!
+//! * A type with the default key (its Rust path) that shares it with another type — two
+//!   function-local `struct Node`s in one module — is registered under its *site key*
+//!   instead, the path with the definition site appended
+//!   (`module::Node@src/file.rs:12:5`); [`TypeInfo::key`] then returns that.
+//! * Two types with one explicit key (or one the root's, `"rcobj.Object"`) are a real
+//!   duplicate: neither is registered, and each use of either of them, or of the key in
+//!   [`by_key`], panics with a message naming both Rust paths. Every other type keeps
+//!   working.
 //!
 //! Reading a type's index afterwards is one relaxed load ([`TypeInfo::index`]); looking a
 //! type up by index for a cast is one acquire load from a fixed table, no lock.
@@ -12,24 +23,39 @@
 //! # Libraries loaded at run time
 //!
 //! A `cdylib` loaded with `dlopen` carries its own statically linked copy of this runtime,
-//! and so its own registry: its types are numbered from 128 in its copy, independently of
-//! the host's, and the host's registry does not see them. Objects still cross the boundary
-//! safely as raw headers (each carries its own deleter), which is what the C ABI is for; but
-//! `is`/`downcast` across the two registries compare unrelated indices. Use one shared
-//! `rcobj` dynamic library, or the C ABI, for plugins.
+//! and so its own registry: its types are numbered from [`FIRST_DYNAMIC_INDEX`] in its copy,
+//! independently of the host's, and the host's registry does not see them. Objects still
+//! cross the boundary safely as raw headers (each carries its own deleter), which is what
+//! the C ABI is for; but `is`/`downcast` across the two registries compare unrelated
+//! indices. Use one shared `rcobj` dynamic library, or the C ABI, for plugins.
 //!
 //! [`AnyObject`]: crate::AnyObject
 
+// Lifetimes. Static descriptors live forever; a runtime type's descriptor lives until the
+// type is released. So the tables hold raw pointers, never `&'static TypeInfo`: the key
+// table's entries are valid while they are in it (a runtime type leaves it in `unregister`,
+// before it can be freed), and an index-table entry is valid while it is non-null, read
+// under the registry lock (a runtime type's entry is cleared under the lock before it is
+// freed) or through a live instance of the type (which keeps the type alive, see
+// `info_of`).
+//
+// Lock order: the registry lock, then the thread list of `counts` (`register` lists a new
+// runtime type under the registry lock); nothing takes the registry lock while holding the
+// thread list.
+
+use alloc::borrow::ToOwned;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::ptr;
+use core::borrow::Borrow;
+use core::cmp::Ordering as CmpOrdering;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::counts::{self, MAX_TYPES};
-use crate::sync::{Lock, Once};
+use crate::header::ObjectHeader;
 use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 
 /// A link-time registration, emitted by the derive. Not part of the public API.
@@ -38,109 +64,370 @@ pub struct Registration(pub &'static TypeInfo);
 
 inventory::collect!(Registration);
 
-/// Lock-free index → descriptor table for casts; entries are published once (Release)
-/// before the index is handed out and never change afterwards.
+/// Lock-free index → descriptor table for casts. An entry is published (Release) before
+/// its index is handed out; a static type's never changes, a runtime type's is cleared
+/// (under the registry lock) before the type is freed.
+#[cfg(not(loom))]
 static TABLE: [AtomicPtr<TypeInfo>; MAX_TYPES] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_TYPES];
+// Under loom, one per execution, like the tables (models run in parallel), starting with
+// the static types' entries.
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref TABLE: [AtomicPtr<TypeInfo>; MAX_TYPES] = {
+        let table = [const { AtomicPtr::new(ptr::null_mut()) }; MAX_TYPES];
+        publish_static(&table, loom_layout());
+        table
+    };
+}
+
+/// A key of the key table. It borrows from the type it names — a static, or a runtime
+/// type's key buffer — by raw pointer, as the borrow is not `'static`.
+#[derive(Clone, Copy)]
+struct Key(NonNull<str>);
+
+impl Key {
+    fn of(key: &str) -> Key {
+        Key(NonNull::from(key))
+    }
+
+    fn as_str(&self) -> &str {
+        // SAFETY: a `Key` lives only in the key table, and an entry stays there only while
+        // the type it borrows from is alive: static types forever, a runtime type until
+        // `unregister_runtime` removes it, which happens before the type can be released.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> CmpOrdering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// What the key table has under a key.
+enum Entry {
+    /// The registered type: a static, or a runtime type still registered (which still
+    /// holds the registry's bias, so it is alive while it is here).
+    Type(NonNull<TypeInfo>),
+    /// Static types that claim one key. None of them is registered; each use panics.
+    Clash(Vec<&'static TypeInfo>),
+}
 
 struct Tables {
-    /// Every registered type by key. A runtime type's key borrows from the type itself
-    /// and is removed when it is unregistered, before it can be freed.
-    by_key: BTreeMap<&'static str, &'static TypeInfo>,
+    /// Every registered type by key, and every clash.
+    by_key: BTreeMap<Key, Entry>,
     /// The next never-used slot.
     next: usize,
     /// Slots of released runtime types, reused last-in first-out.
     free: Vec<usize>,
 }
 
-static TABLES: Lock<Option<Tables>> = Lock::new(None);
-static INIT: Once<Result<(), String>> = Once::new();
+// SAFETY: the tables hold pointers to `Sync` descriptors (and their keys), dereferenced
+// only under the registry lock and within the lifetimes stated at each use.
+unsafe impl Send for Tables {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for Tables {}
 
-fn read_tables<R>(f: impl FnOnce(&Tables) -> R) -> R {
-    let guard = TABLES.read();
-    f(guard.as_ref().expect("registry initialised"))
-}
+#[cfg(not(loom))]
+static TABLES: crate::sync::Lock<Option<Tables>> = crate::sync::Lock::new(None);
+#[cfg(not(loom))]
+static INIT: crate::sync::Once<()> = crate::sync::Once::new();
 
-/// Assigns indices to every linked type, once. Panics (every time) on a duplicate key.
-fn ensure_init() {
-    if let Err(message) = INIT.get_or_init(init_static) {
-        panic!("{message}");
+/// Under loom the registry lock is loom's (so models may interleave registry calls) and
+/// the tables are made afresh in every execution, from the static layout decided once per
+/// process: whatever the static types need happens outside loom, in the first execution
+/// that asks, so every execution runs the same loom operations.
+#[cfg(loom)]
+struct LoomLock(crate::sync::Mutex<Option<Tables>>);
+
+#[cfg(loom)]
+impl LoomLock {
+    fn read(&self) -> crate::sync::MutexGuard<'_, Option<Tables>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> crate::sync::MutexGuard<'_, Option<Tables>> {
+        self.read()
     }
 }
 
-fn duplicate_message(key: &str, a: &TypeInfo, b: &TypeInfo) -> String {
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref TABLES: LoomLock = LoomLock(crate::sync::Mutex::new(None));
+}
+
+#[cfg(loom)]
+static LAYOUT: std::sync::OnceLock<Result<StaticLayout, String>> = std::sync::OnceLock::new();
+
+/// The static layout, decided (and the static types' indices assigned) once per process.
+#[cfg(loom)]
+fn loom_layout() -> &'static StaticLayout {
+    let layout = LAYOUT.get_or_init(|| {
+        let layout = static_layout();
+        if let Ok(l) = &layout {
+            assign_static_indices(l);
+        }
+        layout
+    });
+    match layout {
+        Ok(l) => l,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Builds the registry on its first use: decides the static layout, publishes it, assigns
+/// the indices. Panics (at every use) if more types are linked than the runtime supports.
+#[cfg(not(loom))]
+fn ensure_init() {
+    INIT.get_or_init(|| {
+        let layout = static_layout().unwrap_or_else(|message| panic!("{message}"));
+        let mut guard = TABLES.write();
+        publish_static(&TABLE, &layout);
+        assign_static_indices(&layout);
+        *guard = Some(tables_of(&layout));
+    });
+}
+
+/// Makes sure every static type has its final key and index.
+fn ensure_static() {
+    #[cfg(not(loom))]
+    ensure_init();
+    #[cfg(loom)]
+    loom_layout();
+}
+
+/// Runs `f` on the tables (read lock).
+fn read_tables<R>(f: impl FnOnce(&Tables) -> R) -> R {
+    #[cfg(not(loom))]
+    ensure_init();
+    #[allow(unused_mut)]
+    let mut guard = TABLES.read();
+    #[cfg(loom)]
+    if guard.is_none() {
+        *guard = Some(tables_of(loom_layout()));
+    }
+    f(guard.as_ref().expect("registry initialised"))
+}
+
+/// Runs `f` on the tables (write lock).
+fn write_tables<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
+    #[cfg(not(loom))]
+    ensure_init();
+    let mut guard = TABLES.write();
+    #[cfg(loom)]
+    if guard.is_none() {
+        *guard = Some(tables_of(loom_layout()));
+    }
+    f(guard.as_mut().expect("registry initialised"))
+}
+
+/// The message of a real duplicate: every Rust path that claims `key`.
+fn clash_message(key: &str, names: &[&str]) -> String {
+    let mut list = String::new();
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            list.push_str(if i + 1 == names.len() { " and " } else { ", " });
+        }
+        list.push('`');
+        list.push_str(name);
+        list.push('`');
+    }
     format!(
-        "rcobj: two object types claim the type key `{key}`: `{}` and `{}`; \
-         give one of them another `#[object(key = \"...\")]`",
-        a.rust_name(),
-        b.rust_name()
+        "rcobj: the object types {list} all claim the type key `{key}`; none of them is \
+         registered: give each its own `#[object(key = \"...\")]` (other types are not \
+         affected)"
     )
 }
 
-fn init_static() -> Result<(), String> {
+/// The Rust paths of a clash's (static) members.
+fn names_of(members: &[&'static TypeInfo]) -> Vec<&'static str> {
+    members.iter().map(|t| t.rust_name()).collect()
+}
+
+/// What the registry decides about the linked (static) types, once per process: they
+/// never change.
+struct StaticLayout {
+    /// The registered static types; a type's slot is its position.
+    types: Vec<&'static TypeInfo>,
+    /// Static types that claim one key (none of them registered), by key.
+    clashes: Vec<Vec<&'static TypeInfo>>,
+}
+
+/// Decides the static layout: colliding default keys switched to site keys (the only
+/// effect on the types themselves), real duplicates recorded as clashes, slots in key
+/// order.
+fn static_layout() -> Result<StaticLayout, String> {
     let mut infos: Vec<&'static TypeInfo> = inventory::iter::<Registration>
         .into_iter()
         .map(|r| r.0)
         .collect();
-    infos.sort_by(|a, b| a.key().cmp(b.key()).then(a.rust_name().cmp(b.rust_name())));
+    infos.sort_by_key(|t| ptr::from_ref(*t) as usize);
     infos.dedup_by(|a, b| ptr::eq(*a, *b));
-    for pair in infos.windows(2) {
-        if pair[0].key() == pair[1].key() {
-            return Err(duplicate_message(pair[0].key(), pair[0], pair[1]));
+
+    // A default key shared with any other type (or equal to the root's): every type that
+    // has it as its default switches to its site key, before anything is published.
+    let mut declared: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &infos {
+        *declared.entry(t.declared_key()).or_default() += 1;
+    }
+    for t in &infos {
+        let key = t.declared_key();
+        if (declared[key] > 1 || key == AnyObject::KEY) && t.site_key().is_some() {
+            // Relaxed: the `Once` of the first registry use orders it before every later
+            // registry use, and before the Release store of the type's index.
+            t.uses_site_key.store(true, Ordering::Relaxed);
         }
     }
-    if let Some(t) = infos.iter().find(|t| t.key() == AnyObject::KEY) {
-        return Err(duplicate_message(AnyObject::KEY, AnyObject::type_info(), t));
+
+    infos.sort_by(|a, b| {
+        a.current_key()
+            .cmp(b.current_key())
+            .then(a.rust_name().cmp(b.rust_name()))
+    });
+    let mut layout = StaticLayout {
+        types: Vec::new(),
+        clashes: Vec::new(),
+    };
+    for group in infos.chunk_by(|a, b| a.current_key() == b.current_key()) {
+        if group.len() == 1 && group[0].current_key() != AnyObject::KEY {
+            layout.types.push(group[0]);
+        } else {
+            let mut members = group.to_vec();
+            if group[0].current_key() == AnyObject::KEY {
+                members.insert(0, AnyObject::type_info());
+            }
+            layout.clashes.push(members);
+        }
     }
-    if infos.len() > MAX_TYPES {
+    if layout.types.len() > MAX_TYPES {
         return Err(format!(
             "rcobj: {} object types are linked, more than the {MAX_TYPES} supported",
-            infos.len()
+            layout.types.len()
         ));
     }
-    let mut tables = Tables {
-        by_key: BTreeMap::new(),
-        next: 0,
-        free: Vec::new(),
-    };
-    for info in infos {
-        let slot = tables.next;
-        tables.next += 1;
-        publish(&mut tables, slot, info);
-    }
-    *TABLES.write() = Some(tables);
-    Ok(())
+    Ok(layout)
 }
 
-/// Gives `info` the index of `slot`. Caller owns `tables` exclusively.
-fn publish(tables: &mut Tables, slot: usize, info: &'static TypeInfo) -> i32 {
+/// Enters the static types in an index table.
+fn publish_static(table: &[AtomicPtr<TypeInfo>; MAX_TYPES], layout: &StaticLayout) {
+    for (slot, info) in layout.types.iter().enumerate() {
+        // Release: pairs with the Acquire load in `info_ptr`.
+        table[slot].store(ptr::from_ref(*info).cast_mut(), Ordering::Release);
+    }
+}
+
+/// Gives the static types their indices (after `publish_static`).
+fn assign_static_indices(layout: &StaticLayout) {
+    for (slot, info) in layout.types.iter().enumerate() {
+        // Release: pairs with the Acquire re-load in `index_slow`; a reader that then looks
+        // the index up finds the entry published before.
+        info.index
+            .store(FIRST_DYNAMIC_INDEX + slot as i32, Ordering::Release);
+    }
+}
+
+/// The key table of the static layout.
+fn tables_of(layout: &StaticLayout) -> Tables {
+    let mut by_key = BTreeMap::new();
+    for info in &layout.types {
+        by_key.insert(
+            Key::of(info.current_key()),
+            Entry::Type(NonNull::from(*info)),
+        );
+    }
+    for members in &layout.clashes {
+        // Every member has the key (the root too, in a clash over its key).
+        let key = members[0].current_key();
+        by_key.insert(Key::of(key), Entry::Clash(members.clone()));
+    }
+    Tables {
+        by_key,
+        next: layout.types.len(),
+        free: Vec::new(),
+    }
+}
+
+/// Gives `info` the index of `slot` and enters it in both tables. Caller holds the tables
+/// exclusively; `info` is complete and stays alive while it is in them (a static, or a
+/// runtime type whose reference state already holds the registry's bias).
+fn publish(tables: &mut Tables, slot: usize, info: NonNull<TypeInfo>) -> i32 {
     let index = FIRST_DYNAMIC_INDEX + slot as i32;
-    // Release: pairs with the Acquire load in `info_of_index`, so a reader that finds the
+    // SAFETY: alive, per the caller.
+    let info_ref = unsafe { info.as_ref() };
+    // Release: pairs with the Acquire load in `info_ptr`, so a reader that finds the
     // pointer sees the whole descriptor.
-    TABLE[slot].store(ptr::from_ref(info).cast_mut(), Ordering::Release);
+    TABLE[slot].store(info.as_ptr(), Ordering::Release);
     // Release: pairs with the Acquire re-load in `index_slow`.
-    info.index.store(index, Ordering::Release);
-    tables.by_key.insert(info.key(), info);
+    info_ref.index.store(index, Ordering::Release);
+    tables
+        .by_key
+        .insert(Key::of(info_ref.current_key()), Entry::Type(info));
     index
 }
 
-/// Registers a type that was not submitted at link time (a hand-written `Object` impl,
-/// or a platform where link-time collection is unavailable).
-#[cold]
-fn register_late(info: &'static TypeInfo) -> i32 {
-    let mut guard = TABLES.write();
-    let tables = guard.as_mut().expect("registry initialised");
+/// Registers a static type that was not submitted at link time (a hand-written `Object`
+/// impl, or a platform where link-time collection is unavailable), or explains why it
+/// cannot be: it is one of a clash, or its key is taken.
+fn register_late(tables: &mut Tables, info: &'static TypeInfo) -> Result<i32, String> {
     // Re-check under the lock: another thread may have registered it meanwhile.
+    // Acquire: pairs with the Release store in `publish`.
     let index = info.index.load(Ordering::Acquire);
     if index >= 0 {
-        return index;
+        return Ok(index);
     }
-    if let Some(other) = tables.by_key.get(info.key()) {
-        panic!("{}", duplicate_message(info.key(), other, info));
+    loop {
+        let key = info.current_key();
+        let taken_by = match tables.by_key.get(key) {
+            None if key != AnyObject::KEY => break,
+            None => vec![AnyObject::type_info().rust_name().to_owned()],
+            Some(Entry::Clash(members)) => {
+                if members.iter().any(|m| ptr::eq(*m, info)) {
+                    return Err(clash_message(key, &names_of(members)));
+                }
+                names_of(members)
+                    .into_iter()
+                    .map(ToOwned::to_owned)
+                    .collect()
+            }
+            // SAFETY: registered, under the lock: alive (see `Entry::Type`). The name is
+            // copied while we hold the lock.
+            Some(Entry::Type(other)) => vec![unsafe { other.as_ref() }.rust_name().to_owned()],
+        };
+        // Taken. A default key gives way to the site key; an explicit key fails this type
+        // only (the one already registered keeps working).
+        // Relaxed: as in `build`.
+        if info.site_key().is_some() && !info.uses_site_key.load(Ordering::Relaxed) {
+            info.uses_site_key.store(true, Ordering::Relaxed);
+            continue;
+        }
+        let mut names: Vec<&str> = taken_by.iter().map(String::as_str).collect();
+        names.push(info.rust_name());
+        return Err(clash_message(key, &names));
     }
     let slot =
-        take_slot(tables).unwrap_or_else(|| panic!("rcobj: more than {MAX_TYPES} object types"));
-    publish(tables, slot, info)
+        take_slot(tables).ok_or_else(|| format!("rcobj: more than {MAX_TYPES} object types"))?;
+    Ok(publish(tables, slot, NonNull::from(info)))
 }
 
 /// A free slot: a recycled one first, else the next never-used one.
@@ -158,63 +445,143 @@ fn take_slot(tables: &mut Tables) -> Option<usize> {
 
 /// Why a runtime type could not be registered.
 pub(crate) enum RegisterError {
-    /// The key is taken by this type.
-    Duplicate(&'static TypeInfo),
+    /// The key is taken: the Rust paths of the types that have it (`"<runtime type>"` for
+    /// a runtime type), copied under the registry lock.
+    Duplicate(String),
     /// No index is free.
     Full,
 }
 
-/// Registers a runtime type: reserves a slot and calls `build` with its index to make the
-/// descriptor, then publishes it. Nothing is registered if `build` is not reached.
-pub(crate) fn register_runtime(
-    key: &str,
-    build: impl FnOnce(i32) -> &'static TypeInfo,
-) -> Result<&'static TypeInfo, RegisterError> {
-    ensure_init();
-    if key == AnyObject::KEY {
-        return Err(RegisterError::Duplicate(AnyObject::type_info()));
-    }
-    let mut guard = TABLES.write();
-    let tables = guard.as_mut().expect("registry initialised");
-    if let Some(other) = tables.by_key.get(key) {
-        return Err(RegisterError::Duplicate(other));
-    }
-    let slot = take_slot(tables).ok_or(RegisterError::Full)?;
-    let info = build(FIRST_DYNAMIC_INDEX + slot as i32);
-    publish(tables, slot, info);
-    Ok(info)
+/// Registers a runtime type, all under the registry lock: checks the key, reserves an
+/// index and stores it in `info`, calls `complete(slot)` (which must make the type complete:
+/// listed for the per-thread merges), then publishes it. No other thread can find the type
+/// before `complete` returns. Nothing is registered on error.
+///
+/// # Safety
+///
+/// `info` is a runtime type's descriptor that no other thread can reach yet, alive until it
+/// is released; its reference state already counts the registry's bias.
+pub(crate) unsafe fn register_runtime(
+    info: NonNull<TypeInfo>,
+    complete: impl FnOnce(usize),
+) -> Result<(), RegisterError> {
+    write_tables(|tables| {
+        // SAFETY: alive, per the caller.
+        let key = unsafe { info.as_ref() }.current_key();
+        if key == AnyObject::KEY {
+            return Err(RegisterError::Duplicate(
+                AnyObject::type_info().rust_name().to_owned(),
+            ));
+        }
+        match tables.by_key.get(key) {
+            None => {}
+            Some(Entry::Type(other)) => {
+                // SAFETY: registered, under the lock: alive (see `Entry::Type`). The name
+                // is copied now, while the lock keeps the other type registered.
+                let name = unsafe { other.as_ref() }.rust_name().to_owned();
+                return Err(RegisterError::Duplicate(name));
+            }
+            Some(Entry::Clash(members)) => {
+                return Err(RegisterError::Duplicate(names_of(members).join(" and ")));
+            }
+        }
+        let slot = take_slot(tables).ok_or(RegisterError::Full)?;
+        complete(slot);
+        publish(tables, slot, info);
+        Ok(())
+    })
 }
 
 /// Removes a runtime type from the key table (it stays reachable by index for its live
 /// instances until it is released). Returns whether it was registered.
 pub(crate) fn unregister_runtime(info: &TypeInfo) -> bool {
-    let mut guard = TABLES.write();
-    let tables = guard.as_mut().expect("registry initialised");
-    match tables.by_key.get(info.key()) {
-        Some(t) if ptr::eq(*t, info) => {
-            tables.by_key.remove(info.key());
+    write_tables(|tables| match tables.by_key.get(info.current_key()) {
+        Some(Entry::Type(t)) if ptr::eq(t.as_ptr(), info) => {
+            tables.by_key.remove(info.current_key());
             true
         }
         _ => false,
-    }
+    })
 }
 
 /// Recycles the slot of a released runtime type: no instance, handle or slot count of it
-/// remains.
+/// remains. Its index-table entry is cleared under the lock, before the caller frees it.
 pub(crate) fn release_runtime(info: &TypeInfo) {
     let slot = (info.index() - FIRST_DYNAMIC_INDEX) as usize;
-    let mut guard = TABLES.write();
-    let tables = guard.as_mut().expect("registry initialised");
-    debug_assert!(!tables.by_key.values().any(|t| ptr::eq(*t, info)));
-    TABLE[slot].store(ptr::null_mut(), Ordering::Release);
-    tables.free.push(slot);
+    write_tables(|tables| {
+        debug_assert!(!tables
+            .by_key
+            .values()
+            .any(|e| matches!(e, Entry::Type(t) if ptr::eq(t.as_ptr(), info))));
+        // Release: pairs with the Acquire load in `info_ptr` (readers under the lock see
+        // null from now on; no instance of the type is left to look it up without it).
+        TABLE[slot].store(ptr::null_mut(), Ordering::Release);
+        tables.free.push(slot);
+    });
 }
 
 impl TypeInfo {
-    /// The type's index: [`AnyObject`] is 64, derived types 128 and up.
+    /// The type key, unique in the program (e.g. `"demo.Shape"`).
+    ///
+    /// ```
+    /// use rcobj::{AnyObject, Object};
+    ///
+    /// #[derive(Object)]
+    /// #[object(key = "doc.type_info.key.Shape")]
+    /// struct Shape { name: String }
+    ///
+    /// #[derive(Object)]
+    /// #[repr(C)]
+    /// #[object(key = "doc.type_info.key.Circle")]
+    /// struct Circle { #[parent] shape: Shape, radius: f64 }
+    ///
+    /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
+    /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
+    /// ```
+    ///
+    /// The key is `&'static` for every type: a derived type's is a string literal, and a
+    /// runtime type's is interned when the type is registered (kept for the rest of the
+    /// program, once per distinct key, so registering and releasing types under the same
+    /// keys again and again allocates nothing more). So it outlives the descriptor:
+    ///
+    /// ```
+    /// use rcobj::{registry, RuntimeTypeBuilder};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
+    /// let key: Option<&'static str> =
+    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
+    /// ty.unregister();
+    /// drop(ty); // the type is released...
+    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
+    /// ```
+    #[inline]
+    pub fn key(&self) -> &'static str {
+        let Some(site) = self.site_key() else {
+            return self.declared_key();
+        };
+        // A default key: the registry decides, when it is built, whether it collides with
+        // another definition's and then switches it to the site key. Build it first, so
+        // that a key read before the registry's first use is the key for good.
+        ensure_static();
+        // Relaxed: the flag was set under the registry lock before `ensure_static`
+        // returned here (its `Once` orders the two), and never changes afterwards.
+        if self.uses_site_key.load(Ordering::Relaxed) {
+            site
+        } else {
+            self.declared_key()
+        }
+    }
+
+    /// The type's index: [`AnyObject`] is 64, derived types
+    /// [`FIRST_DYNAMIC_INDEX`](crate::FIRST_DYNAMIC_INDEX) and up.
     ///
     /// One relaxed load once the registry is initialised; the first call in the program
     /// assigns every linked type its index.
+    ///
+    /// # Panics
+    ///
+    /// If the type shares its key with another type (both declared it explicitly): the
+    /// message names both Rust paths. Other types are not affected.
     ///
     /// ```
     /// use rcobj::{registry, Object};
@@ -230,7 +597,7 @@ impl TypeInfo {
     #[inline(always)]
     pub fn index(&self) -> i32 {
         // Relaxed: the index is a plain number; whoever needs the descriptor behind it goes
-        // through `info_of_index`, which synchronises on its own.
+        // through `info_ptr`, which synchronises on its own.
         let index = self.index.load(Ordering::Relaxed);
         if index >= 0 {
             index
@@ -242,16 +609,20 @@ impl TypeInfo {
     #[cold]
     #[inline(never)]
     fn index_slow(&self) -> i32 {
-        ensure_init();
-        // Acquire: pairs with the Release store in `publish`.
+        // A runtime type is built with its index (before it can be seen), so only static
+        // types come here.
+        assert!(!self.is_runtime(), "rcobj: a runtime type without an index");
+        ensure_static();
+        // Acquire: pairs with the Release store in `assign_static_indices` / `publish`.
         let index = self.index.load(Ordering::Acquire);
         if index >= 0 {
             return index;
         }
-        let this = by_key(self.key()).filter(|t| ptr::eq(&**t, self));
-        match this {
-            Some(t) => t.index.load(Ordering::Acquire),
-            None => register_late(static_ref(self)),
+        let info = static_ref(self);
+        match write_tables(|tables| register_late(tables, info)) {
+            Ok(index) => index,
+            // Panic after the lock is released.
+            Err(message) => panic!("{message}"),
         }
     }
 
@@ -286,42 +657,55 @@ impl TypeInfo {
     /// assert_eq!(Shape::type_info().live_count(), 0);
     /// ```
     pub fn live_count(&self) -> usize {
-        let live = if self.rc.is_null() {
-            counts::live(self.index())
-        } else {
-            // SAFETY: a runtime type's `rc` points to its live reference state; `&self`
-            // keeps the type alive.
-            counts::live_runtime(unsafe { &*self.rc.cast::<counts::TypeRc>() })
+        let live = match self.runtime_state() {
+            None => counts::live(self.index()),
+            Some(state) => counts::live_runtime(&state.rc),
         };
         usize::try_from(live).unwrap_or(0)
     }
 }
 
-/// Every `TypeInfo` is a `static` (the derive emits one per type; the root is one too),
-/// so a shared reference to one can be widened to `'static`.
+/// A static descriptor with its real lifetime.
+///
+/// Only for static types (`!info.is_runtime()`, checked by the callers): they are built by
+/// `unsafe fn TypeInfo::__new`, whose contract is that the result initialises a `static`
+/// (the root is one too), and `TypeInfo` is neither `Clone` nor `Default`; so they live
+/// for the rest of the program. A runtime type's descriptor is never widened.
 fn static_ref(info: &TypeInfo) -> &'static TypeInfo {
-    // SAFETY: `TypeInfo` has no public constructor but `unsafe fn __new`, whose contract is
-    // that the result initialises a `static`, and it is neither `Clone` nor `Default`; so
-    // every `TypeInfo` lives for the rest of the program.
+    debug_assert!(!info.is_runtime());
+    // SAFETY: see above.
     unsafe { &*ptr::from_ref(info) }
 }
 
-/// The descriptor for an object's type index, or `None` for an index no Rust type has
-/// (a foreign object). Lock-free.
+/// The descriptor for a type index, or `None` for an index no type of this registry has
+/// (a foreign object's, or a released runtime type's). Lock-free.
+///
+/// A raw pointer: a runtime type's descriptor is valid only while the type is alive. Use
+/// [`info_of`] for an object's type.
 #[inline]
-pub(crate) fn info_of_index(index: i32) -> Option<&'static TypeInfo> {
+pub(crate) fn info_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
     if index == ANY_OBJECT_INDEX {
-        return Some(AnyObject::type_info());
+        return Some(NonNull::from(AnyObject::type_info()));
     }
     let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
     let entry = TABLE.get(slot)?;
     // Acquire: pairs with the Release store in `publish`.
-    let p = entry.load(Ordering::Acquire);
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: entries are only ever set to `&'static TypeInfo` addresses.
-    Some(unsafe { &*p })
+    NonNull::new(entry.load(Ordering::Acquire))
+}
+
+/// The descriptor of an object's real type, borrowed for as long as its header is, or
+/// `None` for a foreign object (an index this registry did not hand out). Lock-free.
+///
+/// The borrow is what makes it valid: the header is that of a live block (every
+/// `&ObjectHeader` the crate makes comes from a handle or the block itself), whose type
+/// index this registry gave the object's real type (the contract of `Obj::from_raw` for
+/// objects that come back from foreign code). A static type lives forever; a runtime type
+/// lives at least until its instance's memory is freed (the instance holds a reference to
+/// it until then), which cannot happen while the header is borrowed.
+#[inline]
+pub(crate) fn info_of(header: &ObjectHeader) -> Option<&TypeInfo> {
+    // SAFETY: see above.
+    info_ptr(header.type_index()).map(|p| unsafe { p.as_ref() })
 }
 
 /// A registered type: a static type's `&'static TypeInfo`, or a counted reference to a
@@ -346,7 +730,7 @@ pub(crate) fn info_of_index(index: i32) -> Option<&'static TypeInfo> {
 /// assert_eq!(r.key(), "doc.registry.TypeRef.Dynamic"); // still alive through `r`
 /// ```
 pub struct TypeRef {
-    info: ptr::NonNull<TypeInfo>,
+    info: NonNull<TypeInfo>,
 }
 
 // SAFETY: a shared reference to a `Sync` descriptor plus, for a runtime type, a count that
@@ -358,7 +742,7 @@ unsafe impl Sync for TypeRef {}
 impl TypeRef {
     fn from_static(info: &'static TypeInfo) -> TypeRef {
         TypeRef {
-            info: ptr::NonNull::from(info),
+            info: NonNull::from(info),
         }
     }
 
@@ -369,13 +753,24 @@ impl TypeRef {
     /// The type is alive during the call (still registered under the registry lock, or
     /// referenced by the caller).
     pub(crate) unsafe fn new_counted(info: &TypeInfo) -> TypeRef {
-        if !info.rc.is_null() {
+        if let Some(state) = info.runtime_state() {
             // SAFETY: alive per the caller.
-            unsafe { counts::type_handle_inc(&*info.rc.cast::<counts::TypeRc>()) };
+            unsafe { counts::type_handle_inc(&state.rc) };
         }
         TypeRef {
-            info: ptr::NonNull::from(info),
+            info: NonNull::from(info),
         }
+    }
+
+    /// Wraps a runtime type's descriptor, taking over a counted reference the caller owns
+    /// (the one a new type's reference state starts with for `register`).
+    ///
+    /// # Safety
+    ///
+    /// `info` is a live runtime type's descriptor and the caller hands over one counted
+    /// handle reference to it.
+    pub(crate) unsafe fn adopt(info: NonNull<TypeInfo>) -> TypeRef {
+        TypeRef { info }
     }
 
     /// The descriptor with a `'static` lifetime, if this is a static (derived) type.
@@ -423,10 +818,12 @@ impl Clone for TypeRef {
 
 impl Drop for TypeRef {
     fn drop(&mut self) {
-        let rc = self.rc;
-        if !rc.is_null() {
-            // SAFETY: we own a counted reference and touch the type no more.
-            unsafe { counts::type_handle_dec(rc.cast::<counts::TypeRc>()) };
+        // The state pointer is copied out of the descriptor first: the release may free it.
+        let state = self.rc;
+        if !state.is_null() {
+            // SAFETY: we own a counted reference and touch the type no more; the state's
+            // first field is the reference state (`RuntimeState` is `repr(C)`).
+            unsafe { counts::type_handle_dec(state.cast::<counts::TypeRc>()) };
         }
     }
 }
@@ -447,6 +844,11 @@ impl PartialEq<TypeInfo> for TypeRef {
 /// The type registered under `key`, if any: every derived type linked into the program,
 /// and every runtime-defined type not yet unregistered.
 ///
+/// # Panics
+///
+/// If `key` is claimed by two types that both declared it explicitly (a real duplicate):
+/// the message names both Rust paths.
+///
 /// ```
 /// use rcobj::{registry, Object};
 ///
@@ -463,14 +865,14 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
     if key == AnyObject::KEY {
         return Some(TypeRef::from_static(AnyObject::type_info()));
     }
-    ensure_init();
-    read_tables(|t| {
-        t.by_key.get(key).map(|info| {
-            // SAFETY: registered, under the lock: a runtime type still holds the registry's
-            // bias, which `unregister` drops only after removing it here.
-            unsafe { TypeRef::new_counted(info) }
-        })
-    })
+    let found = read_tables(|t| match t.by_key.get(key) {
+        None => Ok(None),
+        // SAFETY: registered, under the lock: alive (see `Entry::Type`).
+        Some(Entry::Type(info)) => Ok(Some(unsafe { TypeRef::new_counted(info.as_ref()) })),
+        Some(Entry::Clash(members)) => Err(clash_message(key, &names_of(members))),
+    });
+    // Panic after the lock is released.
+    found.unwrap_or_else(|message| panic!("{message}"))
 }
 
 /// The registered type with index `index`, if any.
@@ -486,23 +888,28 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
 /// assert_eq!(t.key(), "doc.registry.by_index");
 /// assert_eq!(registry::by_index(rcobj::ANY_OBJECT_INDEX).unwrap().key(), "rcobj.Object");
 /// assert!(registry::by_index(0).is_none());
+/// assert!(registry::by_index(128).is_none()); // libtvm_ffi's first dynamic index, not ours
 /// ```
 pub fn by_index(index: i32) -> Option<TypeRef> {
-    ensure_init();
     if index == ANY_OBJECT_INDEX {
         return Some(TypeRef::from_static(AnyObject::type_info()));
     }
     read_tables(|t| {
-        let info = info_of_index(index)?;
+        let p = info_ptr(index)?;
+        // SAFETY: non-null in the index table while we hold the registry lock: a runtime
+        // type's entry is cleared under the lock before the type is freed.
+        let info = unsafe { p.as_ref() };
         // A runtime type that was unregistered may still be in the index table (for its
         // live instances); it is handed out only while registered, like `by_key`.
-        let registered = t.by_key.get(info.key()).is_some_and(|r| ptr::eq(*r, info));
+        let registered =
+            matches!(t.by_key.get(info.current_key()), Some(Entry::Type(r)) if *r == p);
         // SAFETY: registered, under the lock (see `by_key`).
         registered.then(|| unsafe { TypeRef::new_counted(info) })
     })
 }
 
-/// Every registered type, ordered by index ([`AnyObject`] first).
+/// Every registered type, ordered by index ([`AnyObject`] first). Types of a key clash are
+/// not registered, so not listed.
 ///
 /// [`AnyObject`]: crate::AnyObject
 ///
@@ -519,10 +926,18 @@ pub fn by_index(index: i32) -> Option<TypeRef> {
 /// assert!(types.windows(2).all(|w| w[0].index() < w[1].index()));
 /// ```
 pub fn all() -> Vec<TypeRef> {
-    ensure_init();
     let mut out = vec![TypeRef::from_static(AnyObject::type_info())];
     read_tables(|t| {
-        let mut infos: Vec<&&'static TypeInfo> = t.by_key.values().collect();
+        let mut infos: Vec<&TypeInfo> = t
+            .by_key
+            .values()
+            .filter_map(|e| match e {
+                // SAFETY: registered, under the lock: alive (see `Entry::Type`).
+                Entry::Type(info) => Some(unsafe { info.as_ref() }),
+                Entry::Clash(_) => None,
+            })
+            .collect();
+        // Relaxed: published under the lock we hold.
         infos.sort_by_key(|i| i.index.load(Ordering::Relaxed));
         // SAFETY: registered, under the lock (see `by_key`).
         out.extend(

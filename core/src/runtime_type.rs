@@ -37,14 +37,16 @@ use core::alloc::Layout;
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::offset_of;
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 use crate::counts::{self, TypeRc};
-use crate::deleter::{catch, park_or_abort};
+use crate::deleter::{
+    catch, first_panic, park_callback_or_abort, park_or_abort, resume_callback, CallbackPanic,
+};
 use crate::header::{ObjectHeader, DELETER_STRONG, DELETER_WEAK};
 use crate::obj::{AnyObj, Obj};
 use crate::registry::{self, RegisterError, TypeRef};
-use crate::type_info::{AnyObject, Object, TypeInfo};
+use crate::type_info::{AnyObject, Object, RuntimeState, TypeInfo};
 
 /// The value offset after the 24-byte header for a value of alignment `align`.
 const fn value_offset_for(align: usize) -> usize {
@@ -288,7 +290,17 @@ impl RuntimeTypeBuilder {
 
     /// Runs `f` once the type is released (unregistered, no handle, no instance left) and
     /// its descriptor freed — e.g. to unload the code its destructor lives in. It runs on
-    /// whichever thread released the type.
+    /// whichever thread released the type, with no lock of rcobj held, before the type's
+    /// handle to a runtime parent is dropped (so a child's callback runs before its
+    /// parent's).
+    ///
+    /// A panic in `f` is treated like a panic in a `Drop`: the release completes first
+    /// (nothing leaks), then the panic propagates to the Rust code that released the last
+    /// reference (dropping a handle or an instance, `unregister`,
+    /// [`merge_thread_counts`](crate::merge_thread_counts), …). If the last reference was
+    /// released by foreign code (through the C deleter) or by a thread's exit merge, no
+    /// Rust caller can receive it and the process aborts with a message naming the type.
+    /// Without `std` a panic is not caught at all.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
@@ -333,8 +345,21 @@ impl RuntimeTypeBuilder {
     /// assert_eq!(obj.downcast_ref::<Base>().map(|b| b.id), Some(3));
     /// assert_eq!(Base::type_info().live_count(), 0); // counted for the runtime type
     /// assert_eq!(ty.live_count(), 1);
+    ///
+    /// // `parent::<AnyObject>()` is the root, as with no parent at all.
+    /// let root = RuntimeTypeBuilder::new("doc.runtime.parent.Root")
+    ///     .parent::<rcobj::AnyObject>()
+    ///     .register()
+    ///     .unwrap();
+    /// assert!(root.new_object(|_| {}).is_ok());
     /// ```
     pub fn parent<P: Object + Send + Sync>(mut self) -> RuntimeTypeBuilder {
+        if P::DEPTH == 0 {
+            // `AnyObject`, the root: the same as no parent (it has no value, so instances
+            // need no base).
+            self.parent = ParentSpec::Root;
+            return self;
+        }
         self.parent = ParentSpec::Static {
             info: P::type_info(),
             base: StaticBase {
@@ -525,108 +550,118 @@ impl RuntimeTypeBuilder {
             self.align.max(core::mem::align_of::<ObjectHeader>()),
         )
         .map_err(|_| RuntimeTypeError::SizeTooLarge { size: self.size })?;
-        let (parent_info, mut ancestors, static_base, parent_size, parent_rt): (
-            &'static TypeInfo,
-            Vec<&'static TypeInfo>,
-            Option<StaticBase>,
-            usize,
-            Option<RuntimeType>,
-        ) = match self.parent {
-            ParentSpec::Root => (AnyObject::type_info(), Vec::new(), None, 0, None),
-            ParentSpec::Static { info, base, .. } => (
-                info,
-                info.ancestors().to_vec(),
-                Some(base),
-                info.size(),
-                None,
-            ),
+        // The parent and the ancestors as raw pointers: a runtime parent (and its runtime
+        // ancestors) lives only as long as the child's handle to it, never `'static`.
+        let (parent_info, ancestors, static_base, parent_size, parent_rt) = match self.parent {
+            ParentSpec::Root => {
+                let root = NonNull::from(AnyObject::type_info());
+                (root, Vec::new(), None, 0, None)
+            }
+            ParentSpec::Static { info, base, .. } => {
+                let ancestors = info.ancestors().iter().map(|a| NonNull::from(*a)).collect();
+                (
+                    NonNull::from(info),
+                    ancestors,
+                    Some(base),
+                    info.size(),
+                    None,
+                )
+            }
             ParentSpec::Runtime(rt) => {
-                let inner = rt.inner();
-                // SAFETY: the parent outlives the child: the child's `parent` handle below
-                // keeps it alive, so these references stay valid as long as the child.
-                let p: &'static TypeInfo = unsafe { &*ptr::from_ref(&inner.info) };
-                let anc: Vec<&'static TypeInfo> =
-                    p.ancestors().iter().map(|a| unsafe_static(a)).collect();
-                (p, anc, inner.static_base, p.size(), Some(rt))
+                let p = rt.info();
+                let ancestors = p.ancestors().iter().map(|a| NonNull::from(*a)).collect();
+                let base = rt.inner().static_base;
+                (NonNull::from(p), ancestors, base, p.size(), Some(rt))
             }
         };
+        let mut ancestors: Vec<NonNull<TypeInfo>> = ancestors;
         ancestors.push(parent_info);
+        let depth = ancestors.len();
         // The key and the ancestors live in their own heap buffers, owned (as raw pointers,
-        // which moving does not invalidate) by the `Inner` built below and freed with it;
-        // the descriptor borrows them for that long.
+        // which moving does not invalidate) by the `Inner` built below and freed with it.
         let key: *mut str = Box::into_raw(self.key.into_boxed_str());
-        let ancestors: *mut [&'static TypeInfo] = Box::into_raw(ancestors.into_boxed_slice());
-        // SAFETY: see above.
-        let key_ref: &'static str = unsafe { &*key };
-        // SAFETY: as above.
-        let ancestors_ref: &'static [&'static TypeInfo] = unsafe { &*ancestors };
+        let ancestors: *mut [NonNull<TypeInfo>] = Box::into_raw(ancestors.into_boxed_slice());
         let owned = OwnedParts { key, ancestors };
-        let (size, align, is_final, drop_fn) = (self.size, self.align, self.is_final, self.drop_fn);
-        let mut parts = Some((owned, parent_rt, self.on_release));
-        let mut created: *mut Inner = ptr::null_mut();
-        let result = registry::register_runtime(key_ref, |index| {
-            let (owned, parent, on_release) = parts.take().expect("called once");
-            let slot = (index - crate::FIRST_DYNAMIC_INDEX) as usize;
-            let inner = Box::into_raw(Box::new(Inner {
-                info: TypeInfo::runtime(
-                    key_ref,
-                    index,
-                    parent_info,
-                    ancestors_ref,
-                    is_final,
-                    size,
-                    align,
-                    ptr::null(),
-                ),
-                rc: TypeRc::new(slot, release_inner),
-                owned,
-                parent,
-                static_base,
-                own_start: parent_size,
-                drop_fn,
-                cell,
-                on_release,
-            }));
-            // SAFETY: a fresh, uniquely owned allocation; the descriptor points to the
-            // reference state beside it.
-            unsafe { (*inner).info.rc = ptr::addr_of!((*inner).rc).cast() };
-            created = inner;
-            // SAFETY: lives until released, which needs the registry's bias dropped.
-            unsafe { &*ptr::addr_of!((*inner).info) }
-        });
+        // SAFETY: the buffer lives as long as the descriptor (both are freed together, by
+        // `release_inner` or the error path below), and only `TypeInfo::key` reads it.
+        let info = unsafe { TypeInfo::runtime(&*key, depth, self.is_final, self.size, self.align) };
+        let inner = Box::into_raw(Box::new(Inner {
+            info,
+            state: RuntimeState {
+                // The registry's bias and the handle returned below, counted already.
+                rc: TypeRc::new(release_inner),
+                parent: parent_info,
+                // SAFETY: from `Box::into_raw` just above.
+                ancestors: unsafe { NonNull::new_unchecked(ancestors) },
+            },
+            owned,
+            parent: parent_rt,
+            static_base,
+            own_start: parent_size,
+            drop_fn: self.drop_fn,
+            cell,
+            on_release: self.on_release,
+        }));
+        // SAFETY: a fresh allocation that only we can reach; the descriptor points to the
+        // runtime state beside it, with the provenance of the whole `Inner` (derived from
+        // the raw pointer).
+        let info = unsafe {
+            (*inner).info.rc = ptr::addr_of!((*inner).state);
+            NonNull::new_unchecked(ptr::addr_of_mut!((*inner).info))
+        };
+        // Everything the type needs happens under the registry lock, before any other
+        // thread can find it: the index (in `register_runtime`), the slot, the listing for
+        // the per-thread merges (here), then the publication. Its count already holds our
+        // handle, so no lookup-and-`unregister` racing with us can release it.
+        // SAFETY: `info` is reachable by no other thread yet; its state counts the bias.
+        let result = unsafe {
+            registry::register_runtime(info, |slot| {
+                // SAFETY: still ours alone (the registry publishes only after we return).
+                (*ptr::addr_of_mut!((*inner).state.rc)).assign_slot(slot);
+                // Under the registry lock, then the thread-list lock (the lock order).
+                counts::add_runtime_type(ptr::addr_of!((*inner).state.rc));
+            })
+        };
         match result {
-            Ok(_) => {}
-            Err(RegisterError::Duplicate(other)) => {
-                return Err(RuntimeTypeError::DuplicateKey {
-                    key: key_ref.to_owned(),
-                    existing: other.rust_name().to_owned(),
-                })
+            Ok(()) => Ok(RuntimeType {
+                // SAFETY: registered and alive; we take over the handle its count started
+                // with.
+                handle: unsafe { TypeRef::adopt(info) },
+            }),
+            Err(e) => {
+                // SAFETY: from `Box::into_raw` above, never published, reached by no one
+                // else.
+                let inner = unsafe { Box::from_raw(inner) };
+                let error = match e {
+                    RegisterError::Duplicate(existing) => RuntimeTypeError::DuplicateKey {
+                        key: inner.info.key().to_owned(),
+                        existing,
+                    },
+                    RegisterError::Full => RuntimeTypeError::NoFreeIndex,
+                };
+                // Free it. Dropping a runtime parent's handle may release the parent, whose
+                // callback may panic; the other fields are freed all the same.
+                drop(inner);
+                Err(error)
             }
-            Err(RegisterError::Full) => return Err(RuntimeTypeError::NoFreeIndex),
         }
-        // `parts` still holds the key buffer on the error paths above, so `key_ref` was
-        // valid there; on success it moved into `created`.
-        let inner = created;
-        // SAFETY: just registered; the registry's bias keeps it alive.
-        // SAFETY: as above; `info.rc` carries the provenance of the whole `Inner`.
-        counts::add_runtime_type(unsafe { (*inner).info.rc.cast() });
-        // SAFETY: as above; the new handle takes its own count.
-        let handle = unsafe { TypeRef::new_counted(&(*inner).info) };
-        Ok(RuntimeType { handle })
     }
-}
-
-fn unsafe_static(info: &TypeInfo) -> &'static TypeInfo {
-    // SAFETY: used only for ancestors of a runtime type's parent, which the child keeps
-    // alive (through its parent handle) for as long as the child's descriptor exists.
-    unsafe { &*ptr::from_ref(info) }
 }
 
 /// The heap buffers a runtime type's descriptor borrows. Raw pointers, so that moving
 /// them (into the `Inner`) does not invalidate the borrows; freed on drop.
 struct OwnedParts {
     key: *mut str,
-    ancestors: *mut [&'static TypeInfo],
+    ancestors: *mut [NonNull<TypeInfo>],
+}
+
+impl OwnedParts {
+    /// Takes the key buffer out (leaving an empty one), to outlive the descriptor.
+    fn take_key(&mut self) -> Box<str> {
+        let empty: *mut str = Box::into_raw(Box::<str>::default());
+        // SAFETY: from `Box::into_raw`, owned by us; replaced, so freed once.
+        unsafe { Box::from_raw(core::mem::replace(&mut self.key, empty)) }
+    }
 }
 
 impl Drop for OwnedParts {
@@ -649,7 +684,8 @@ unsafe impl Sync for OwnedParts {}
 #[repr(C)]
 struct Inner {
     info: TypeInfo,
-    rc: TypeRc,
+    /// The reference state and the hierarchy; `info.rc` points here.
+    state: RuntimeState,
     owned: OwnedParts,
     /// Keeps a runtime parent (and its ancestors) alive.
     parent: Option<RuntimeType>,
@@ -667,31 +703,46 @@ struct Inner {
 /// pointer, which was made from the raw `Inner` pointer and so covers all of it.
 fn inner_of(info: &TypeInfo) -> *const Inner {
     debug_assert!(info.is_runtime());
-    // SAFETY: `rc` points to the `rc` field of a live `Inner` (repr(C)).
+    // SAFETY: `rc` points to the `state` field of a live `Inner` (repr(C)).
     unsafe {
         info.rc
             .cast::<u8>()
-            .sub(offset_of!(Inner, rc))
+            .sub(offset_of!(Inner, state))
             .cast::<Inner>()
     }
 }
 
-/// Frees a released runtime type.
-unsafe fn release_inner(rc: *const TypeRc) {
-    // SAFETY: `rc` is the `rc` field of a boxed `Inner` (repr(C)); released exactly once.
-    unsafe {
+/// Frees a released runtime type, then runs its `on_release` callback, then drops its
+/// handle to a runtime parent (which may release the parent in turn). Returns the first
+/// panic of those callbacks, caught after everything is freed.
+unsafe fn release_inner(rc: *const TypeRc) -> Option<CallbackPanic> {
+    // SAFETY: `rc` is the first field of the `state` field of a boxed `Inner` (both
+    // `repr(C)`), with the provenance of the whole `Inner`; released exactly once.
+    let mut inner = unsafe {
         let inner = rc
-            .byte_sub(offset_of!(Inner, rc))
+            .byte_sub(offset_of!(Inner, state))
             .cast::<Inner>()
             .cast_mut();
+        // Clears the index entry under the registry lock; the key left the table at
+        // `unregister`, so nothing can reach the type once this returns.
         registry::release_runtime(&(*inner).info);
-        let mut inner = Box::from_raw(inner);
-        let on_release = inner.on_release.take();
-        drop(inner);
-        if let Some(f) = on_release {
-            f();
+        Box::from_raw(inner)
+    };
+    let on_release = inner.on_release.take();
+    let parent = inner.parent.take();
+    // Kept for a panic message; the rest of the type goes now (no user code runs in its
+    // drop: the parent handle was taken out).
+    let key = on_release.as_ref().map(|_| inner.owned.take_key());
+    drop(inner);
+    let mut panicked = None;
+    if let (Some(f), Some(key)) = (on_release, key) {
+        if let Err(payload) = catch(f) {
+            panicked = Some(CallbackPanic { payload, key });
         }
     }
+    // After our callback, so a child's runs before its parent's.
+    let parent_panicked = parent.and_then(RuntimeType::release_quietly);
+    first_panic(panicked, parent_panicked)
 }
 
 /// A counted handle to a runtime-defined type: the type lives while any handle or
@@ -720,9 +771,20 @@ impl RuntimeType {
     }
 
     /// The reference state, with the provenance of the whole `Inner` (the lists in
-    /// `counts` keep such pointers and free the `Inner` through them).
+    /// `counts` keep such pointers and free the `Inner` through them). The first field of
+    /// the `repr(C)` runtime state.
     fn rc_ptr(&self) -> *const TypeRc {
         self.handle.rc.cast()
+    }
+
+    /// Drops the handle, returning a callback panic instead of resuming it (for
+    /// `release_inner`, which must finish before any panic propagates).
+    fn release_quietly(self) -> Option<CallbackPanic> {
+        let rc = self.rc_ptr();
+        // The handle's count is given up below instead of in `TypeRef::drop`.
+        core::mem::forget(self);
+        // SAFETY: we owned a counted handle (forgotten above) and touch the type no more.
+        unsafe { counts::type_handle_release(rc) }
     }
 
     fn rc(&self) -> &TypeRc {
@@ -982,10 +1044,16 @@ impl RuntimeType {
         init(own);
         core::mem::forget(guard);
         // SAFETY: our handle keeps the type alive; the instance now holds its reference.
-        unsafe { counts::add_runtime(self.rc_ptr(), 1) };
+        let merged = unsafe { counts::add_runtime(self.rc_ptr(), 1) };
         // SAFETY: a live object with one strong reference; every runtime type is `Send +
         // Sync` by the contract of `drop_fn` and the `Send + Sync` bound on bases.
-        unsafe { Obj::from_raw(block.cast()) }
+        let obj = unsafe { Obj::from_raw(block.cast()) };
+        if let Some(p) = merged {
+            // Counting merged this thread's counts and released another type whose
+            // callback panicked: the instance is complete, and is released by unwinding.
+            resume_callback(p);
+        }
+        obj
     }
 }
 
@@ -1001,12 +1069,12 @@ impl fmt::Debug for RuntimeType {
 
 /// The deleter of every runtime type's instances.
 unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
-    // SAFETY: `obj` is a live instance; its type is alive until the weak phase below
-    // releases the instance's reference.
+    // SAFETY: `obj` is a live instance, whose index is its type's; the type is alive until
+    // the weak phase below releases the instance's reference.
     let inner: *const Inner = unsafe {
         let index = (*obj.cast::<ObjectHeader>()).type_index();
-        let info = registry::info_of_index(index).expect("a live runtime type");
-        inner_of(info)
+        let info = registry::info_ptr(index).expect("a live runtime type");
+        inner_of(info.as_ref())
     };
     // SAFETY: as above.
     let inner_ref = unsafe { &*inner };
@@ -1039,7 +1107,13 @@ unsafe extern "C" fn runtime_deleter(obj: *mut c_void, flags: i32) {
         unsafe { alloc::dealloc(obj.cast(), inner_ref.cell) };
         // SAFETY: the instance's reference to its type is released last; we touch the type
         // no more.
-        unsafe { counts::add_runtime((*inner).info.rc.cast(), -1) };
+        let released = unsafe { counts::add_runtime(ptr::addr_of!((*inner).state.rc), -1) };
+        if let Some(p) = released {
+            // The type (or another one our merge released) is freed; its callback
+            // panicked. We are inside the `extern "C"` deleter: park it for the Rust
+            // release in progress, or abort if foreign code released the object.
+            park_callback_or_abort(p);
+        }
     }
 }
 
@@ -1068,8 +1142,6 @@ impl Obj<AnyObject> {
     /// ```
     pub fn is_instance_of(&self, ty: &TypeInfo) -> bool {
         // Every object, foreign ones included, is an `AnyObject` (as `is::<AnyObject>()`).
-        ty.depth() == 0
-            || registry::info_of_index(Obj::header(self).type_index())
-                .is_some_and(|real| real.is_a(ty))
+        ty.depth() == 0 || registry::info_of(Obj::header(self)).is_some_and(|real| real.is_a(ty))
     }
 }

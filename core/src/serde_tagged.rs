@@ -56,8 +56,8 @@ pub(crate) fn serialize_tagged<T: Object, S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     // SAFETY: the caller's handle keeps the block alive; the reference covers the header.
-    let index = unsafe { (*p.as_ptr()).header.type_index() };
-    let info = registry::info_of_index(index).unwrap_or_else(AnyObject::type_info);
+    let header = unsafe { &(*p.as_ptr()).header };
+    let info = registry::info_of(header).unwrap_or_else(AnyObject::type_info);
     let Some(to_erased) = info.behaviour().serialize_fn() else {
         return Err(ser::Error::custom(format_args!(
             "rcobj: cannot serialize an `Obj<{}>` whose object is a `{}`: that type does \

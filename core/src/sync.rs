@@ -41,6 +41,8 @@ pub(crate) use acquire;
 
 /// A reader-writer lock for the registry's tables: std's `RwLock` (a poisoned lock is
 /// still used: the tables are consistent after every step), or without `std` a spin lock.
+/// (Under loom the registry uses loom's mutex instead.)
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) struct Lock<T> {
     #[cfg(feature = "std")]
     inner: std::sync::RwLock<T>,
@@ -48,6 +50,7 @@ pub(crate) struct Lock<T> {
     inner: spin::SpinLock<T>,
 }
 
+#[cfg_attr(loom, allow(dead_code))]
 impl<T> Lock<T> {
     pub(crate) const fn new(value: T) -> Self {
         Lock {
@@ -81,6 +84,7 @@ impl<T> Lock<T> {
 
 /// A value initialised once: std's `OnceLock`, or without `std` a spin-once.
 #[cfg(feature = "std")]
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) type Once<T> = std::sync::OnceLock<T>;
 #[cfg(not(feature = "std"))]
 pub(crate) type Once<T> = spin::SpinOnce<T>;

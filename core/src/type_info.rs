@@ -8,9 +8,12 @@ use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
+use core::ptr::NonNull;
 
 use crate::behaviour::Behaviour;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32};
+
+use crate::counts::TypeRc;
 
 /// Index of the root type [`AnyObject`] (tvm-ffi's `kTVMFFIObject`).
 ///
@@ -21,19 +24,30 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 /// assert_eq!(AnyObject::type_info().index(), ANY_OBJECT_INDEX);
 /// ```
 pub const ANY_OBJECT_INDEX: i32 = 64;
-/// The first index handed to a derived type (tvm-ffi's first dynamic index).
+/// rcobj's first type index: its registry gives derived and runtime-defined types the
+/// indices `FIRST_DYNAMIC_INDEX .. FIRST_DYNAMIC_INDEX + MAX_TYPES` (2^24 and up).
+///
+/// The range is far above the indices libtvm_ffi hands out: tvm-ffi numbers its own
+/// dynamic types from 128 upward at load time (`ffi.EnumState` 128, …,
+/// `ffi.reflection.AccessStep` 132, …), so with the old base of 128 an rcobj object shown
+/// to tvm-ffi was taken for one of tvm-ffi's types. Every index below this one (tvm-ffi's
+/// static and dynamic types, [`ANY_OBJECT_INDEX`] for objects made in C) is foreign to the
+/// registry: objects made outside rcobj must use one (see [`Obj::from_raw`]).
+///
+/// [`Obj::from_raw`]: crate::Obj::from_raw
 ///
 /// ```
-/// use rcobj::{Object, FIRST_DYNAMIC_INDEX};
+/// use rcobj::{Object, FIRST_DYNAMIC_INDEX, MAX_TYPES};
 ///
 /// #[derive(Object)]
 /// #[object(key = "doc.type_info.FIRST_DYNAMIC_INDEX")]
 /// struct Item;
 ///
-/// assert_eq!(FIRST_DYNAMIC_INDEX, 128);
-/// assert!(Item::type_info().index() >= FIRST_DYNAMIC_INDEX);
+/// assert_eq!(FIRST_DYNAMIC_INDEX, 1 << 24);
+/// let index = Item::type_info().index();
+/// assert!((FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).contains(&index));
 /// ```
-pub const FIRST_DYNAMIC_INDEX: i32 = 128;
+pub const FIRST_DYNAMIC_INDEX: i32 = 1 << 24;
 /// Marks a [`TypeInfo`] whose index has not been assigned yet.
 pub(crate) const UNASSIGNED: i32 = -1;
 
@@ -79,13 +93,32 @@ pub struct TypeInfo {
     is_final: bool,
     size: usize,
     align: usize,
-    /// The reference state of a runtime-defined type (`counts::TypeRc`); null for a static
-    /// type. For a runtime type the `'static` references above really live as long as the
-    /// type, which is why no accessor hands them out as `'static`.
-    pub(crate) rc: *const (),
+    /// The runtime part of a runtime-defined type ([`RuntimeState`]); null for a static
+    /// type. A runtime type's own `parent` and `ancestors` fields are `None` and empty: its
+    /// hierarchy lives behind this pointer, as raw pointers, because it lives only as long
+    /// as the type (never as a `'static` reference). Its `key` field borrows the type's
+    /// key buffer; it is read only through [`key`](TypeInfo::key), which bounds it by the
+    /// borrow of the descriptor.
+    pub(crate) rc: *const RuntimeState,
     /// What the type does for the standard traits (filled by the derive; empty for the
     /// root and for runtime types).
     behaviour: Behaviour,
+}
+
+/// What only a runtime type's descriptor has: its reference state and its place in the
+/// hierarchy. It lives in the runtime type's allocation, beside the descriptor, and is
+/// freed with it.
+#[repr(C)]
+pub(crate) struct RuntimeState {
+    /// The reference state. First, so that a pointer to the state is also a pointer to it
+    /// (`counts` is handed such pointers, with the provenance of the whole allocation).
+    pub(crate) rc: TypeRc,
+    /// The parent: a static type, or a runtime type that this one holds a counted handle
+    /// to (so it outlives this type).
+    pub(crate) parent: NonNull<TypeInfo>,
+    /// Every ancestor, root first: a buffer this type owns, of static types and of runtime
+    /// types that its parent chain keeps alive.
+    pub(crate) ancestors: NonNull<[NonNull<TypeInfo>]>,
 }
 
 // SAFETY: every field is immutable after construction or atomic; `rc` points to atomics.
@@ -203,35 +236,74 @@ impl TypeInfo {
         witness.is_some()
     }
 
-    /// A runtime type's descriptor. The references must stay valid for as long as the
-    /// descriptor is reachable (the runtime type owns what they point to), except `key`,
-    /// which is interned here (see [`key`](Self::key)). Its behaviour table is empty.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn runtime(
+    /// A runtime type's descriptor, not yet registered (no index) and not yet linked to its
+    /// [`RuntimeState`] (`rc` is null until the caller has placed both in the type's
+    /// allocation and sets it).
+    ///
+    /// Its key is interned here (see [`key`](Self::key)); its behaviour table is empty.
+    ///
+    /// # Safety
+    ///
+    /// `key` lives as long as the descriptor (the runtime type owns the buffer) and is
+    /// never read through this descriptor after the descriptor is freed; it is `'static`
+    /// here only because the field is shared with static types.
+    pub(crate) unsafe fn runtime(
         key: &'static str,
-        index: i32,
-        parent: &'static TypeInfo,
-        ancestors: &'static [&'static TypeInfo],
+        depth: usize,
         is_final: bool,
         size: usize,
         align: usize,
-        rc: *const (),
     ) -> TypeInfo {
         TypeInfo {
             key: crate::intern::intern(key),
             site_key: None,
             uses_site_key: AtomicBool::new(false),
             rust_name: "<runtime type>",
-            index: AtomicI32::new(index),
-            depth: ancestors.len(),
-            parent: Some(parent),
-            ancestors,
+            index: AtomicI32::new(UNASSIGNED),
+            depth,
+            parent: None,
+            ancestors: &[],
             is_final,
             size,
             align,
-            rc,
+            rc: core::ptr::null(),
             behaviour: Behaviour::EMPTY,
         }
+    }
+
+    /// The runtime part of a runtime type, borrowed with the descriptor.
+    #[inline]
+    pub(crate) fn runtime_state(&self) -> Option<&RuntimeState> {
+        // SAFETY: `rc` is null, or points to the `RuntimeState` that lives in the same
+        // allocation as this descriptor and is freed with it, so it is valid while `self`
+        // is borrowed.
+        unsafe { self.rc.as_ref() }
+    }
+
+    /// The key as it stands, without building the registry first (for the registry itself,
+    /// which builds under its own `Once` and lock): the site key once the registry switched
+    /// to it, else the declared key.
+    #[inline]
+    pub(crate) fn current_key(&self) -> &'static str {
+        // Relaxed: the flag is set under the registry lock, and the registry reads it under
+        // that lock.
+        match self.site_key {
+            Some(site)
+                if self
+                    .uses_site_key
+                    .load(core::sync::atomic::Ordering::Relaxed) =>
+            {
+                site
+            }
+            _ => self.key,
+        }
+    }
+
+    /// The key as declared (the `#[object(key)]` or the Rust path), before the registry
+    /// switched it to the site key; for grouping colliding default keys.
+    #[inline]
+    pub(crate) fn declared_key(&self) -> &'static str {
+        self.key
     }
 
     const fn root() -> TypeInfo {
@@ -252,57 +324,9 @@ impl TypeInfo {
         }
     }
 
-    /// The type key, unique in the program (e.g. `"demo.Shape"`).
-    ///
-    /// ```
-    /// use rcobj::{AnyObject, Object};
-    ///
-    /// #[derive(Object)]
-    /// #[object(key = "doc.type_info.key.Shape")]
-    /// struct Shape { name: String }
-    ///
-    /// #[derive(Object)]
-    /// #[repr(C)]
-    /// #[object(key = "doc.type_info.key.Circle")]
-    /// struct Circle { #[parent] shape: Shape, radius: f64 }
-    ///
-    /// assert_eq!(Circle::type_info().key(), "doc.type_info.key.Circle");
-    /// assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
-    /// ```
-    ///
-    /// The key is `&'static` for every type: a derived type's is a string literal, and a
-    /// runtime type's is interned when the type is registered (kept for the rest of the
-    /// program, once per distinct key, so registering and releasing types under the same
-    /// keys again and again allocates nothing more). So it outlives the descriptor:
-    ///
-    /// ```
-    /// use rcobj::{registry, RuntimeTypeBuilder};
-    ///
-    /// let ty = RuntimeTypeBuilder::new("doc.type_info.key.Runtime").register().unwrap();
-    /// let key: Option<&'static str> =
-    ///     registry::by_key("doc.type_info.key.Runtime").map(|t| t.key());
-    /// ty.unregister();
-    /// drop(ty); // the type is released...
-    /// assert_eq!(key, Some("doc.type_info.key.Runtime")); // ...its key is still valid
-    /// ```
-    #[inline]
-    pub fn key(&self) -> &'static str {
-        // Relaxed: the flag is set before the descriptor is published (registry lock, then
-        // the Release store of its index), and every reader of a key that matters for
-        // identity reached the descriptor through the registry.
-        match self.site_key {
-            Some(site) if self.uses_site_key.load(Ordering::Relaxed) => site,
-            _ => self.key,
-        }
-    }
-
     /// The key with the definition site appended, for a type whose key is the default
     /// (the Rust path); `None` for a type whose key was given.
-    // For the registry's handling of duplicate default keys, written on another branch;
-    // until that lands nothing here calls it.
-    #[allow(dead_code)]
     #[inline]
-    #[allow(dead_code)] // not read yet on this branch (the registry switches keys by the flag)
     pub(crate) fn site_key(&self) -> Option<&'static str> {
         self.site_key
     }
@@ -374,7 +398,13 @@ impl TypeInfo {
     /// ```
     #[inline]
     pub fn parent(&self) -> Option<&TypeInfo> {
-        self.parent
+        match self.runtime_state() {
+            None => self.parent,
+            // SAFETY: a runtime type's parent outlives it (a static, or a runtime type it
+            // holds a counted handle to until it is freed), so it is valid while `self` is
+            // borrowed.
+            Some(state) => Some(unsafe { state.parent.as_ref() }),
+        }
     }
 
     /// Every ancestor, root first, excluding the type itself (`ancestors()[0]` is
@@ -397,7 +427,14 @@ impl TypeInfo {
     /// ```
     #[inline]
     pub fn ancestors(&self) -> &[&TypeInfo] {
-        self.ancestors
+        match self.runtime_state() {
+            None => self.ancestors,
+            // SAFETY: `NonNull<TypeInfo>` and `&TypeInfo` have the same layout, and every
+            // entry is valid while `self` is borrowed: static types forever, runtime
+            // ancestors kept alive by this type's counted handle to its parent (each runtime
+            // type holds one to its own parent). The buffer is owned by this type.
+            Some(state) => unsafe { &*(state.ancestors.as_ptr() as *const [&TypeInfo]) },
+        }
     }
 
     /// Whether the type was defined at run time (see `RuntimeTypeBuilder`).
@@ -514,7 +551,7 @@ impl TypeInfo {
     #[inline]
     pub fn is_a(&self, other: &TypeInfo) -> bool {
         core::ptr::eq(self, other)
-            || (self.depth > other.depth && core::ptr::eq(self.ancestors[other.depth], other))
+            || (self.depth > other.depth && core::ptr::eq(self.ancestors()[other.depth], other))
     }
 
     /// What the type does for the standard traits: which of them it implements, as

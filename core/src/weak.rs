@@ -316,9 +316,7 @@ impl<T: Object> fmt::Debug for WeakObj<T> {
         };
         // The memory is ours while the weak reference is; so is a runtime type, which its
         // instances keep until their memory is freed. An unknown index is foreign: root.
-        let key = registry::info_of_index(h.type_index())
-            .unwrap_or_else(AnyObject::type_info)
-            .key();
+        let key = registry::info_of(h).map_or(AnyObject::KEY, |info| info.key());
         f.debug_struct("WeakObj")
             .field(
                 "target",

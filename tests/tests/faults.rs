@@ -1,5 +1,7 @@
-//! Faults: count overflow, a panicking `Drop` on the last release from another thread, and
-//! a panic that would cross the `extern "C"` deleter when C released the object.
+//! Faults: count overflow, a panicking `Drop` on the last release from another thread, a
+//! panic that would cross the `extern "C"` deleter when C released the object, and a
+//! runtime type's panicking `on_release` callback where no Rust caller can receive it (C
+//! released the last instance; a thread's exit merge released the type).
 //!
 //! The aborting cases run in a child process: the test re-executes this test binary with
 //! `--exact <its own name>` and `RCOBJ_FAULT_CHILD` set, and checks that the child died of
@@ -10,7 +12,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 
-use rcobj::{Obj, Object, WeakObj, DELETER_BOTH, MAX_COUNT, STRONG_ONE, WEAK_ONE};
+use rcobj::{
+    Obj, Object, RuntimeTypeBuilder, WeakObj, DELETER_BOTH, MAX_COUNT, STRONG_ONE, WEAK_ONE,
+};
 
 #[path = "support/watch.rs"]
 mod watch;
@@ -331,6 +335,79 @@ fn panic_in_drop_released_from_c_aborts() {
     );
     assert!(
         stderr.contains("foreign code") && stderr.contains("aborting"),
+        "says why; stderr: {stderr}"
+    );
+}
+
+/// C releases the last instance of an unregistered runtime type whose `on_release`
+/// callback panics: the release completes, then the panic cannot unwind into C, so the
+/// process aborts with a message naming the type and the callback.
+#[test]
+#[cfg(not(miri))]
+fn on_release_panic_released_from_c_aborts() {
+    let stderr = in_child("on_release_panic_released_from_c_aborts", || {
+        let ty = RuntimeTypeBuilder::new("faults.rt.FromC")
+            .layout(8, 8)
+            .on_release(|| panic!("on_release"))
+            .register()
+            .unwrap();
+        let raw = Obj::into_raw(ty.new_object(|_| {}).unwrap());
+        assert!(ty.unregister());
+        drop(ty); // the instance holds the last reference to the type
+                  // SAFETY: the word is an atomic u64 at offset 0 in the ABI; `raw` is live.
+        let word = unsafe { &*raw.cast::<AtomicU64>() };
+        // C's DecRef: the last strong reference goes, weak reaches zero with it.
+        let old = word.fetch_sub(STRONG_ONE, Ordering::Release);
+        assert_eq!(old, STRONG_ONE + WEAK_ONE);
+        std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: the header is live; its deleter field never changes.
+        let deleter = unsafe { (*raw).deleter() }.unwrap();
+        // SAFETY: both counts reached zero; neither phase ran.
+        unsafe { deleter(raw.cast(), DELETER_BOTH) };
+    });
+    let stderr = stderr.unwrap();
+    assert!(
+        stderr.contains("`on_release` callback of the runtime type `faults.rt.FromC`"),
+        "names the callback and the type; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("foreign code") && stderr.contains("aborting"),
+        "says why; stderr: {stderr}"
+    );
+}
+
+/// A thread's exit merge releases a runtime type whose `on_release` callback panics: a
+/// thread-local destructor has no caller to take the panic, so the process aborts with a
+/// message naming the type.
+#[test]
+#[cfg(not(miri))]
+fn on_release_panic_at_thread_exit_aborts() {
+    let stderr = in_child("on_release_panic_at_thread_exit_aborts", || {
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let worker = thread::spawn(move || {
+            drop(fresh_bomb()); // listed: owes every unregistered type a merge
+            ready_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            // Exits without counting again: the exit merge releases the type.
+        });
+        ready.recv().unwrap();
+        let ty = RuntimeTypeBuilder::new("faults.rt.AtExit")
+            .on_release(|| panic!("on_release"))
+            .register()
+            .unwrap();
+        assert!(ty.unregister());
+        drop(ty);
+        go.send(()).unwrap();
+        let _ = worker.join();
+    });
+    let stderr = stderr.unwrap();
+    assert!(
+        stderr.contains("`on_release` callback of the runtime type `faults.rt.AtExit`"),
+        "names the callback and the type; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("exit") && stderr.contains("aborting"),
         "says why; stderr: {stderr}"
     );
 }

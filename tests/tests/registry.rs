@@ -1,6 +1,6 @@
 //! The registry: lookups by key and index, before the first instance exists.
 
-use rcobj::{registry, AnyObject, Object, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
+use rcobj::{registry, AnyObject, Object, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX, MAX_TYPES};
 use rcobj_tests::{Polygon, Shape, Square};
 
 mod nested {
@@ -38,9 +38,10 @@ fn default_key_is_the_rust_path() {
 }
 
 #[test]
-fn root_is_index_64_and_derived_types_start_at_128() {
+fn root_is_index_64_and_derived_types_start_at_first_dynamic_index() {
     assert_eq!(ANY_OBJECT_INDEX, 64);
-    assert_eq!(FIRST_DYNAMIC_INDEX, 128);
+    // Far above libtvm_ffi's own dynamic indices (128 up).
+    assert_eq!(FIRST_DYNAMIC_INDEX, 1 << 24);
     assert_eq!(AnyObject::type_info().index(), 64);
     assert_eq!(AnyObject::type_info().key(), "rcobj.Object");
     assert!(std::ptr::eq(
@@ -56,12 +57,17 @@ fn root_is_index_64_and_derived_types_start_at_128() {
         Polygon::type_info(),
         Square::type_info(),
     ] {
-        assert!(info.index() >= 128);
+        assert!(info.index() >= FIRST_DYNAMIC_INDEX);
+        assert!(info.index() < FIRST_DYNAMIC_INDEX + MAX_TYPES as i32);
         assert!(registry::by_index(info.index()).unwrap() == *info);
         assert!(registry::by_key(info.key()).unwrap() == *info);
     }
     assert!(registry::by_index(0).is_none());
     assert!(registry::by_index(-1).is_none());
+    // libtvm_ffi's first dynamic types: not rcobj's.
+    assert!(registry::by_index(128).is_none());
+    assert!(registry::by_index(FIRST_DYNAMIC_INDEX - 1).is_none());
+    assert!(registry::by_index(FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).is_none());
     assert!(registry::by_index(i32::MAX).is_none());
 }
 
@@ -76,7 +82,8 @@ fn all_lists_every_type_once_in_index_order() {
     assert_eq!(indices, sorted, "ordered by index, no duplicates");
     assert_eq!(
         &indices[1..],
-        &(128..128 + indices.len() as i32 - 1).collect::<Vec<_>>()[..]
+        &(FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + indices.len() as i32 - 1).collect::<Vec<_>>()
+            [..]
     );
     for key in [
         "tests.Shape",

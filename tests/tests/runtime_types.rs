@@ -350,3 +350,25 @@ fn init_panic_frees_and_counts_nothing() {
     assert_eq!(ty.live_count(), 0);
     ty.unregister();
 }
+
+/// `parent::<AnyObject>()` is the root, as with no parent: the type can be instantiated
+/// with `new_object` (it used to need a base of type `AnyObject`, which has no value and
+/// cannot be made, so it could never be instantiated).
+#[test]
+fn any_object_parent_is_the_root() {
+    let ty = RuntimeTypeBuilder::new("tests.rt.AnyObjectParent")
+        .parent::<rcobj::AnyObject>()
+        .layout(8, 8)
+        .register()
+        .unwrap();
+    assert_eq!(ty.info().depth(), 1);
+    assert_eq!(ty.info().parent().unwrap().key(), rcobj::AnyObject::KEY);
+    assert_eq!(ty.info().ancestors().len(), 1);
+    let obj = ty.new_object(|b| b[0] = 7).expect("instantiable");
+    assert!(obj.is_instance_of(ty.info()));
+    assert!(obj.is::<rcobj::AnyObject>());
+    assert_eq!(ty.live_count(), 1);
+    drop(obj);
+    assert_eq!(ty.live_count(), 0);
+    ty.unregister();
+}

@@ -23,11 +23,16 @@
 //! * An object made in C (`tests/c/rcobj_test.c`), held by Rust and stored into an
 //!   `ffi.Array`: three runtimes share it; its C deleter sees STRONG, then WEAK.
 //!
-//! Type indices: tvm-ffi does not know rcobj's indices (128 and up in rcobj's registry). The
-//! paths used here (`IncRef`/`DecRef`, `ffi.Array`, `ffi.ArraySize`, `ffi.ArrayGetItem`,
-//! destruction) only copy an object's `TVMFFIAny` and call its header's deleter; none looks
-//! up the type of an rcobj object. The tvm-ffi objects used (`ffi.Error`, `ffi.Function`,
-//! `ffi.Array`) have static indices below 128, which rcobj's registry never hands out.
+//! * rcobj's type indices never alias a type of libtvm_ffi's own table: for every rcobj
+//!   type, libtvm_ffi has no type at its index, or (the root, 64) the same type.
+//!
+//! Type indices: tvm-ffi does not know rcobj's indices (`FIRST_DYNAMIC_INDEX`, 2^24, and
+//! up, far above the dynamic indices libtvm_ffi hands out from 128). The paths used here
+//! (`IncRef`/`DecRef`, `ffi.Array`, `ffi.ArraySize`, `ffi.ArrayGetItem`, destruction) only
+//! copy an object's `TVMFFIAny` and call its header's deleter; none looks up the type of an
+//! rcobj object (one that did would end the process in `TVMFFIGetTypeInfo`). The tvm-ffi
+//! objects used (`ffi.Error`, `ffi.Function`, `ffi.Array`, `ffi.String`) have indices
+//! below `FIRST_DYNAMIC_INDEX`, which rcobj's registry never hands out.
 //!
 //! Not built under Miri (it cannot call C) nor loom (whose atomics change the header's
 //! layout).
@@ -91,6 +96,8 @@ struct TvmAny {
 const K_NONE: i32 = 0;
 /// `kTVMFFIInt`.
 const K_INT: i32 = 1;
+/// `kTVMFFISmallStr`: a string of at most 7 bytes, inline in the `TVMFFIAny`.
+const K_SMALL_STR: i32 = 11;
 /// `kTVMFFIStaticObjectBegin`.
 const K_STATIC_OBJECT_BEGIN: i32 = 64;
 
@@ -280,11 +287,28 @@ impl TvmFfi {
     }
 
     fn type_index(&self, key: &str) -> i32 {
+        self.try_type_index(key)
+            .unwrap_or_else(|| panic!("no tvm-ffi type `{key}`"))
+    }
+
+    /// The index libtvm_ffi has for `key`, if any. Asking never ends the process (unlike
+    /// asking about an index, `TVMFFIGetTypeInfo`): a missing key is a raised error, which
+    /// is taken and released here.
+    fn try_type_index(&self, key: &str) -> Option<i32> {
         let mut out = -1;
         // SAFETY: valid in and out pointers.
         let rc = unsafe { (self.type_key_to_index)(&ByteArray::of(key), &mut out) };
-        assert_eq!(rc, 0, "no tvm-ffi type `{key}`");
-        out
+        if rc == 0 {
+            return Some(out);
+        }
+        let mut err: Handle = std::ptr::null_mut();
+        // SAFETY: a valid out pointer; we take over the raised error.
+        unsafe { (self.error_move_from_raised)(&mut err) };
+        if !err.is_null() {
+            // SAFETY: an owned strong reference to a live `ffi.Error`.
+            drop(unsafe { AnyObj::from_raw(err.cast()) });
+        }
+        None
     }
 
     /// A global function, held as an `AnyObj` (the handle tvm-ffi returns is owned).
@@ -343,6 +367,30 @@ impl TvmFfi {
 struct ErrorCellHead {
     kind: ByteArray,
     message: ByteArray,
+}
+
+/// `StringObj`'s payload: an `ffi.String` is the header followed by it.
+#[repr(C)]
+struct StringCellHead {
+    bytes: ByteArray,
+}
+
+/// The text of a string `TVMFFIAny` that a call returned (owned): a small string inline, or
+/// an `ffi.String` object, which is released here.
+fn take_string(any: TvmAny, string_index: i32) -> String {
+    if any.type_index == K_SMALL_STR {
+        // `small_str_len` shares the padding word; the bytes are the value's.
+        let len = any.zero_padding as usize;
+        let bytes = any.value.to_ne_bytes();
+        return String::from_utf8_lossy(&bytes[..len]).into_owned();
+    }
+    assert_eq!(any.type_index, string_index, "not a string: {any:?}");
+    // SAFETY: an owned strong reference to a live `ffi.String`.
+    let s = unsafe { AnyObj::from_raw(any.obj_ptr()) };
+    let cell = Obj::as_ptr(&s).cast::<StringCellHead>();
+    // SAFETY: an `ffi.String` (checked above), alive while `s` is; its bytes follow the
+    // 24-byte header.
+    unsafe { (*cell).bytes.to_string_lossy() }
 }
 
 /// "kind: message" of an `ffi.Error` held as an `AnyObj`.
@@ -688,4 +736,70 @@ fn c_object_in_ffi_array_held_by_rust() {
         (seen.created, seen.destroyed, seen.freed, seen.violations),
         (1, 1, 1, 0)
     );
+}
+
+/// Every type in libtvm_ffi's table, by index, asked without ever naming an index
+/// (`ffi.GetRegisteredTypeKeys`, then `TVMFFITypeKeyToIndex` for each key).
+fn tvm_ffi_types(t: &TvmFfi) -> std::collections::BTreeMap<i32, String> {
+    let string_index = t.type_index("ffi.String");
+    let keys = t.global("ffi.GetRegisteredTypeKeys");
+    let size = t.global("ffi.ArraySize");
+    let get = t.global("ffi.ArrayGetItem");
+    let arr = t.call(&keys, &mut []);
+    // SAFETY: an owned strong reference to the returned `ffi.Array`.
+    let arr: AnyObj = unsafe { AnyObj::from_raw(arr.obj_ptr()) };
+    let view = TvmAny::object(Obj::header(&arr));
+    let n = t.call(&size, &mut [view]).value as i64;
+    let mut types = std::collections::BTreeMap::new();
+    for i in 0..n {
+        let key = take_string(t.call(&get, &mut [view, TvmAny::int(i)]), string_index);
+        let index = t.type_index(&key);
+        types.insert(index, key);
+    }
+    types
+}
+
+/// rcobj's indices never alias libtvm_ffi's types: for every rcobj type (derived and
+/// runtime-defined), libtvm_ffi has no type at that index, or the same key; only the root
+/// shares index 64 by design (rcobj's `AnyObject` is tvm-ffi's `ffi.Object`). With the old
+/// base of 128 an rcobj object was, to tvm-ffi, an `ffi.EnumState`, an
+/// `ffi.reflection.AccessStep`, …
+#[test]
+fn rcobj_indices_are_not_libtvm_ffi_types() {
+    let Some(t) = tvm("rcobj_indices_are_not_libtvm_ffi_types") else {
+        return;
+    };
+    let tvm_types = tvm_ffi_types(t);
+    assert_eq!(tvm_types.get(&64).map(String::as_str), Some("ffi.Object"));
+    assert!(
+        tvm_types.contains_key(&128),
+        "libtvm_ffi has dynamic types from 128: {tvm_types:?}"
+    );
+    let dynamic = rcobj::RuntimeTypeBuilder::new("tests.tvm_ffi.Dynamic")
+        .register()
+        .unwrap();
+    let ours = rcobj::registry::all();
+    assert!(ours.len() > 2, "derived types and the runtime type");
+    for ty in &ours {
+        if ty.index() == rcobj::ANY_OBJECT_INDEX {
+            continue;
+        }
+        if let Some(theirs) = tvm_types.get(&ty.index()) {
+            assert_eq!(
+                theirs,
+                ty.key(),
+                "libtvm_ffi's type at rcobj's index {} of `{}`",
+                ty.index(),
+                ty.key()
+            );
+        }
+        // Asked the other way round: rcobj's key is unknown to tvm-ffi, or has the index.
+        if let Some(index) = t.try_type_index(ty.key()) {
+            assert_eq!(index, ty.index(), "tvm-ffi's index of `{}`", ty.key());
+        }
+    }
+    // Every index libtvm_ffi has lies below rcobj's range.
+    let last = *tvm_types.keys().next_back().unwrap();
+    assert!(last < rcobj::FIRST_DYNAMIC_INDEX, "{last}");
+    assert!(dynamic.unregister());
 }

@@ -179,7 +179,7 @@ pub unsafe extern "C" fn rcobj_object_type_key(
         // after initialisation.
         let obj = unsafe { obj.as_ref() }?;
         // The object keeps its type (and so the descriptor and its key) alive.
-        let info = registry::info_of_index(obj.type_index())?;
+        let info = registry::info_of(obj)?;
         Some((info.key().as_ptr(), info.key().len()))
     });
     // SAFETY: `out_len` is null or valid, per our caller.
@@ -242,13 +242,14 @@ pub unsafe extern "C" fn rcobj_is_instance_of(obj: *const ObjectHeader, type_ind
         let Some(obj) = (unsafe { obj.as_ref() }) else {
             return 0;
         };
-        i32::from(is_instance_of_index(obj.type_index(), type_index))
+        i32::from(is_instance_of_index(obj, type_index))
     })
 }
 
 /// Whether an object of type index `real` (alive: the caller holds the object) is an
 /// instance of the type with index `target`.
-fn is_instance_of_index(real: i32, target: i32) -> bool {
+fn is_instance_of_index(obj: &ObjectHeader, target: i32) -> bool {
+    let real = obj.type_index();
     if target == ANY_OBJECT_INDEX {
         // Everything is an `AnyObject`, as `is::<AnyObject>()`.
         return true;
@@ -256,7 +257,7 @@ fn is_instance_of_index(real: i32, target: i32) -> bool {
     // The object keeps its type alive, and its type keeps its ancestors alive; no other
     // descriptor is read (the target's may be freed concurrently if it is an unrelated
     // runtime type).
-    let Some(info) = registry::info_of_index(real) else {
+    let Some(info) = registry::info_of(obj) else {
         return false;
     };
     // Indices of live types are unique, and every ancestor is live, so comparing indices
