@@ -5,7 +5,8 @@
 # has `#[derive(Object)]`; a fifth are roots, each followed by four children of it; three
 # fields each) and `plain` (the same structs, no derive). For each N it times RUNS rebuilds
 # of each crate alone (`touch` + `cargo build`, debug profile, not incremental, dependencies built once) and
-# reports the medians and the derive's cost per type, (derived - plain) / N. With a
+# reports the medians (wall clock and CPU time) and the derive's cost per type,
+# (derived - plain) / N. With a
 # nightly toolchain it also counts the lines of the expanded crates
 # (`cargo +nightly rustc -- -Zunpretty=expanded`, which expands `inventory::submit!` too)
 # and reports (derived - plain) / N.
@@ -74,16 +75,17 @@ median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 
 build() { cargo build --offline --quiet --manifest-path "$dir/Cargo.toml" -p "gen-$1"; }
 
+# time_crate CRATE: "wall cpu" seconds, the medians of RUNS rebuilds (CPU = user + sys of
+# cargo and rustc: the figure to trust on a loaded machine).
 time_crate() {
-    local c=$1 r t start end
-    build "$c" # warm: dependencies and incremental state
+    local c=$1 r
+    build "$c" # warm: dependencies
+    local TIMEFORMAT='%R %U %S'
     for ((r = 0; r < runs; r++)); do
         touch "$dir/$c/src/lib.rs"
-        start=$(date +%s.%N)
-        build "$c"
-        end=$(date +%s.%N)
-        echo "$end - $start" | bc -l
-    done | median
+        { time build "$c"; } 2>&1 | awk '{print $1, $2 + $3}'
+    done >"$dir/times"
+    echo "$(cut -d' ' -f1 "$dir/times" | median) $(cut -d' ' -f2 "$dir/times" | median)"
 }
 
 nightly=no
@@ -100,22 +102,28 @@ export CARGO_TARGET_DIR="$dir/target"
 echo "rcobj at $root ($(git -C "$root" log -1 --format='%h %s' 2>/dev/null || echo '?'))"
 echo "$(rustc --version); runs per figure: $runs; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| types | derived build, s | plain build, s | derive cost, ms/type | expanded lines/type |"
+echo "| types | derived: wall s / CPU s | plain: wall s / CPU s | derive cost, ms/type: wall / CPU | expanded lines/type (-Zunpretty) |"
 echo "|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
     gen "$n" derived >"$dir/derived/src/lib.rs"
     gen_plain "$n" >"$dir/plain/src/lib.rs"
-    td=$(time_crate derived)
-    tp=$(time_crate plain)
-    per=$(echo "($td - $tp) * 1000 / $n" | bc -l)
+    read -r dw dc <<<"$(time_crate derived)"
+    read -r pw pc <<<"$(time_crate plain)"
+    perw=$(echo "($dw - $pw) * 1000 / $n" | bc -l)
+    perc=$(echo "($dc - $pc) * 1000 / $n" | bc -l)
     lines="(no nightly)"
     if [ $nightly = yes ]; then
         ld=$(expanded_lines derived)
         lp=$(expanded_lines plain)
-        lines=$(echo "($ld - $lp) / $n" | bc -l)
-        lines=$(printf '%.1f' "$lines")
+        lines=$(printf '%.1f' "$(echo "($ld - $lp) / $n" | bc -l)")
     fi
-    printf '| %d | %.2f | %.2f | %.2f | %s |\n' "$n" "$td" "$tp" "$per" "$lines"
+    printf '| %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %s |\n' \
+        "$n" "$dw" "$dc" "$pw" "$pc" "$perw" "$perc" "$lines"
 done
+echo
+echo "The derive's own output per type, formatted with prettyplease (macros in it, such as"
+echo "the registration, counted as written):"
+env -u CARGO_TARGET_DIR -u CARGO_INCREMENTAL cargo test -q --offline --manifest-path "$root/Cargo.toml" -p rcobj-macros expansion_lines \
+    -- --ignored --nocapture 2>/dev/null | grep '^expansion lines'
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
