@@ -3,7 +3,7 @@
 //! loops and `black_box`, every contender in the same run.
 //!
 //! ```text
-//! cargo run --release -p rcobj-downstream-bench -- time [--rounds 15] [--iters 2000000]
+//! cargo run --release -p rcobj-downstream-bench -- time [--rounds 15] [--iters 2000000] [--cpu]
 //! cargo run --release -p rcobj-downstream-bench -- scaling [--runs 9] [--iters 2000000]
 //! cargo run --release -p rcobj-downstream-bench -- stack [--depth 100000]
 //! cargo run --release -p rcobj-downstream-bench -- run ROUTINE [--iters N]   # one loop
@@ -255,10 +255,18 @@ fn min_max(v: &[f64]) -> (f64, f64) {
         .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
 }
 
+/// Nanoseconds per operation of `f(n)`: wall clock, or with `--cpu` the thread's CPU time
+/// (which leaves out the time the thread spends descheduled on a loaded machine).
 fn ns_per_op(n: u64, f: fn(u64)) -> f64 {
-    let t = Instant::now();
-    f(n);
-    t.elapsed().as_nanos() as f64 / n as f64
+    if std::env::args().any(|a| a == "--cpu") {
+        let t = thread_cpu_ns();
+        f(n);
+        (thread_cpu_ns() - t) as f64 / n as f64
+    } else {
+        let t = Instant::now();
+        f(n);
+        t.elapsed().as_nanos() as f64 / n as f64
+    }
 }
 
 fn load_average() -> String {
@@ -271,9 +279,14 @@ fn time() {
     let rounds = arg("--rounds", 15) as usize;
     let iters = arg("--iters", 2_000_000);
     let groups = groups();
+    let clock = if std::env::args().any(|a| a == "--cpu") {
+        "thread CPU time"
+    } else {
+        "wall clock"
+    };
     println!(
-        "downstream plain loops: {rounds} rounds x {iters} iterations, contenders alternating; \
-         load average at start: {}",
+        "downstream plain loops: {rounds} rounds x {iters} iterations, contenders alternating, \
+         {clock}; load average at start: {}",
         load_average()
     );
     // Warm up: thread slots, registry, allocator caches, page faults.
