@@ -538,11 +538,12 @@ pub use rcobj_macros::Object;
 ///
 /// The derive reaches this module through the user's `#[object(crate = "...")]` path,
 /// which may name a module that replaces any of these items with its own. So nothing here
-/// is trusted for soundness: the layout checks use `::core` only, the descriptor is built
-/// by inherent functions of [`TypeInfo`](crate::TypeInfo) from the parent's [`Object`]
-/// constants, and the traits a cast trusts are `unsafe` (a replacement could only make the
-/// derive's `unsafe impl`s implement another trait, so the type would not cast at all).
-/// The items here are for the expansion to name, and for good error messages.
+/// is trusted for soundness: the descriptor and the layout checks are inherent functions
+/// of [`TypeInfo`](crate::TypeInfo) fed with [`Object`] constants (and `::core::mem`),
+/// `Object::SEND_SYNC` needs a `SendSync` witness only rcobj makes, and the traits a cast
+/// trusts are `unsafe` (a replacement could only make the derive's `unsafe impl`s
+/// implement another trait, so the type would not cast at all). The items here are for
+/// the expansion to name (the probe, the marker traits), and for good error messages.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::behaviour::{
