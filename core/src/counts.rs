@@ -9,7 +9,8 @@
 //! # Layout and what is allocated
 //!
 //! * Each thread has an inline block of [`THREAD_SLOTS`] `AtomicI64` slots in its
-//!   thread-local storage (2 KiB, no heap allocation). Types whose index is past the
+//!   thread-local storage (2 KiB, no heap allocation), and a second one for the live
+//!   values of runtime types (whose first block counts their instance references). Types whose index is past the
 //!   block count in their shared slot directly (correct, but contended).
 //! * The shared counts are one static array of [`MAX_TYPES`] atomics (in `.bss`).
 //! * A thread is linked into the global thread list (an intrusive list under a mutex, so
@@ -91,6 +92,10 @@ struct ThreadCounts {
     /// Written only by the owning thread (relaxed load + store), read by anyone under the
     /// lock (relaxed) and zeroed by the owner under the lock when it merges.
     slots: [AtomicI64; THREAD_SLOTS],
+    /// Live *values* of runtime types, by the type's slot (`slots` holds their instance
+    /// references, which last until an instance's memory is freed). Same rules as `slots`:
+    /// written only by the owner, read and merged under the lock.
+    values: [AtomicI64; THREAD_SLOTS],
     /// How many slots the fast path may use: `THREAD_SLOTS` while linked and up to date,
     /// 0 otherwise (unlinked, dead, or asked to merge by `unregister`, which zeroes it for
     /// every listed thread). So one compare stands for "a derived type, a linked thread, a
@@ -109,6 +114,7 @@ impl ThreadCounts {
     const fn new() -> Self {
         ThreadCounts {
             slots: [const { AtomicI64::new(0) }; THREAD_SLOTS],
+            values: [const { AtomicI64::new(0) }; THREAD_SLOTS],
             limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
@@ -120,6 +126,7 @@ impl ThreadCounts {
     fn new() -> Self {
         ThreadCounts {
             slots: core::array::from_fn(|_| AtomicI64::new(0)),
+            values: core::array::from_fn(|_| AtomicI64::new(0)),
             limit: AtomicU32::new(0),
             state: Cell::new(UNLINKED),
             next: AtomicPtr::new(ptr::null_mut()),
@@ -438,6 +445,17 @@ fn merge_dying_locked(list: &mut ThreadList, local: &ThreadCounts) -> Vec<*const
                 }
                 None => 0,
             };
+            // Its live values too, before the RMW below may release it: after this merge
+            // we count its values in its shared counter (we see `dying` now), so no slot of
+            // the type is written again and the slot can be recycled.
+            if let Some(s) = local.values.get(rc_ref.slot) {
+                let values = s.load(Relaxed);
+                if values != 0 {
+                    // Relaxed: a plain counter, read under the lock we hold.
+                    rc_ref.values.fetch_add(values, Relaxed);
+                    s.store(0, Relaxed);
+                }
+            }
             // AcqRel: releases our instance updates to whoever frees the type; acquires the
             // others' if we are that one.
             let delta = (v as u64).wrapping_sub(PENDING_ONE);
@@ -491,6 +509,24 @@ fn merge_locked(list: &ThreadList, local: &ThreadCounts) {
                     // Relaxed: a plain counter, read under the lock by `live`.
                     SHARED[slot].fetch_add(v, Relaxed);
                 }
+            }
+            s.store(0, Relaxed);
+        }
+    }
+    for (slot, s) in local.values.iter().enumerate() {
+        let v = s.load(Relaxed);
+        if v != 0 {
+            // Only runtime types count values here, and a listed one owns the slot (a dying
+            // one's was merged already, by `merge_dying_locked`).
+            let runtime = list.runtime.iter().copied().find(|rc| {
+                // SAFETY: listed runtime types are alive (removed before release).
+                unsafe { (**rc).slot == slot }
+            });
+            debug_assert!(runtime.is_some(), "a value slot of no runtime type");
+            if let Some(rc) = runtime {
+                // SAFETY: as above.
+                // Relaxed: a plain counter, read under the lock we hold.
+                unsafe { (*rc).values.fetch_add(v, Relaxed) };
             }
             s.store(0, Relaxed);
         }
@@ -654,6 +690,10 @@ const HANDLE_ONE: u64 = PENDING_ONE;
 /// The reference state of a runtime type.
 pub(crate) struct TypeRc {
     word: AtomicU64,
+    /// Live values counted outside the threads' `values` slots (and merged from them);
+    /// not part of the release protocol. A value is live from its creation to its
+    /// instance's strong phase, so its sum with the slots is [`live_runtime`].
+    values: AtomicI64,
     dying: AtomicBool,
     /// `index - FIRST_DYNAMIC_INDEX`; set once, before the type is listed or published.
     slot: usize,
@@ -675,6 +715,7 @@ impl TypeRc {
     pub(crate) fn new(release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>) -> TypeRc {
         TypeRc {
             word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
+            values: AtomicI64::new(0),
             dying: AtomicBool::new(false),
             slot: 0,
             release,
@@ -862,11 +903,67 @@ pub(crate) unsafe fn unregister_runtime(rc_ptr: *const TypeRc) -> bool {
     true
 }
 
-/// The live instance count of a runtime type: its word's shared part (handles and pending
-/// merges are in the high half) plus every thread's slot, less the registry's bias. Under
-/// the lock, which orders it with merges, `unregister` (which sets `dying` and drops the
-/// bias together) and thread exits.
+/// Adds `delta` live values of a runtime type in the current thread: +1 when an instance
+/// is created, −1 in its strong phase. Beside the release protocol, which counts the
+/// instance's reference to its type (held until the memory is freed): this count is only
+/// read, never decides a release. It never merges, so it never runs user code (the strong
+/// phase calls it inside the deleter).
+///
+/// Counted in the thread's `values` slot under the same condition as an instance
+/// reference in `add_runtime` (a linked thread with no merge pending, a slot in the block,
+/// `dying` false), so the argument that no slot of a released type is nonzero covers it:
+/// a thread that saw `dying` false was listed at `unregister`, and its own merge of the
+/// type (in program order after this write) moves the slot into `values`.
+///
+/// # Safety
+///
+/// `rc` is alive during the call (the caller holds an instance of the type).
+pub(crate) unsafe fn add_runtime_value(rc: *const TypeRc, delta: i64) {
+    // SAFETY: alive per the caller.
+    let rc = unsafe { &*rc };
+    let slot = rc.slot;
+    let counted = LOCAL.with(|local| {
+        // Relaxed `limit`: a stale value only sends us to the shared counter, or, if we
+        // are listed, into a slot our own merge still collects (see `add`).
+        // Acquire `dying`: pairs with the Release store in `unregister`.
+        if (slot as u32) < local.limit.load(Relaxed) && !rc.dying.load(Ordering::Acquire) {
+            bump(&local.values[slot], delta);
+            true
+        } else {
+            false
+        }
+    });
+    if !counted {
+        // Release: pairs with the Acquire load in `live_runtime`. A reader that sees this
+        // update also sees our earlier slot writes — e.g. the +1 of the instance whose −1
+        // this is, made in our slot before `unregister` (found by loom: with Relaxed a
+        // reader could see the −1 and not the +1, and read one live value too few).
+        rc.values.fetch_add(delta, Ordering::Release);
+    }
+}
+
+/// The live value count of a runtime type (created, strong phase not yet run): its shared
+/// value counter plus every thread's `values` slot. Under the lock, which orders it with
+/// merges and thread exits.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    let list = lock_threads();
+    // Acquire: pairs with the Release RMW in `add_runtime_value`, so the slots read below
+    // include what the updating thread wrote to its slot before (as the Acquire load of the
+    // word does in `allocated_runtime`). Merges into it happen under the lock we hold.
+    let mut sum = rc.values.load(Ordering::Acquire);
+    if rc.slot < THREAD_SLOTS {
+        // Relaxed: owner-written slots, read under the lock (see `live`).
+        list.for_each(|t| sum += t.values[rc.slot].load(Relaxed));
+    }
+    sum
+}
+
+/// The allocated instance count of a runtime type (instances whose memory is not yet
+/// freed; each holds a reference to the type): its word's shared part (handles and
+/// pending merges are in the high half) plus every thread's slot, less the registry's
+/// bias. Under the lock, which orders it with merges, `unregister` (which sets `dying` and
+/// drops the bias together) and thread exits.
+pub(crate) fn allocated_runtime(rc: &TypeRc) -> i64 {
     let list = lock_threads();
     // Acquire: pairs with the Release half of the RMWs on the word, so instance updates
     // merged or counted there before it are included.

@@ -86,6 +86,8 @@ const HANDLE_ONE: u64 = 1 << 32;
 /// half, instances (plus 2^31) and the registry's bias while registered in the low half.
 pub(crate) struct TypeRc {
     word: AtomicU64,
+    /// Live values (created, strong phase not yet run); not part of the release protocol.
+    values: AtomicI64,
     dying: AtomicBool,
     /// Frees the runtime type that owns this state; called once, by whoever released it.
     /// Returns a panic of the type's `on_release` callback (none can be caught here).
@@ -98,6 +100,7 @@ impl TypeRc {
     pub(crate) fn new(release: unsafe fn(*const TypeRc) -> Option<CallbackPanic>) -> TypeRc {
         TypeRc {
             word: AtomicU64::new(SHARED_ZERO + 1 + HANDLE_ONE),
+            values: AtomicI64::new(0),
             dying: AtomicBool::new(false),
             release,
         }
@@ -195,8 +198,26 @@ pub(crate) unsafe fn unregister_runtime(rc: *const TypeRc) -> bool {
     true
 }
 
-/// The live instance count: the word's low half less the registry's bias.
+/// Adds `delta` live values of a runtime type (creation, strong phase); not part of the
+/// release protocol.
+///
+/// # Safety
+///
+/// `rc` is alive during the call.
+pub(crate) unsafe fn add_runtime_value(rc: *const TypeRc, delta: i64) {
+    // SAFETY: alive per the caller.
+    // Relaxed: a plain counter, as for static types.
+    unsafe { &*rc }.values.fetch_add(delta, Relaxed);
+}
+
+/// The live value count of a runtime type.
 pub(crate) fn live_runtime(rc: &TypeRc) -> i64 {
+    // Relaxed: a plain counter, as for static types.
+    rc.values.load(Relaxed)
+}
+
+/// The allocated instance count: the word's low half less the registry's bias.
+pub(crate) fn allocated_runtime(rc: &TypeRc) -> i64 {
     // Acquire: pairs with the Release half of the RMWs on the word.
     let word = rc.word.load(Ordering::Acquire);
     let sum = (word & 0xFFFF_FFFF) as i64 - SHARED_ZERO as i64;

@@ -188,14 +188,30 @@
 //! [`RuntimeTypeBuilder`]: a key, a parent (the root, a Rust type with
 //! [`parent::<P>()`](RuntimeTypeBuilder::parent), or another runtime type with
 //! [`runtime_parent`](RuntimeTypeBuilder::runtime_parent)), the value's size and alignment,
-//! an optional `extern "C"` destructor, `final`, and a callback to run once the type is
-//! gone. [`register`](RuntimeTypeBuilder::register) returns a [`RuntimeType`], a counted
+//! an optional destructor (a closure that owns its context,
+//! [`destructor`](RuntimeTypeBuilder::destructor), or an `extern "C"`
+//! [`drop_fn`](RuntimeTypeBuilder::drop_fn)), `final`, and a callback to run once the type
+//! is gone. [`register`](RuntimeTypeBuilder::register) returns a [`RuntimeType`], a counted
 //! handle to the type, or a [`RuntimeTypeError`] (and registers nothing).
 //!
 //! A runtime type is an ordinary type for the rest of the crate: it has a [`TypeInfo`] and
 //! an index from the same range as Rust types, [`registry::by_key`] and
 //! [`registry::by_index`] find it, and its instances are [`AnyObj`]s with
 //! [`AnyObj::is_instance_of`] (and `is::<P>()`/`downcast::<P>()` for a Rust ancestor `P`).
+//!
+//! **An instance's bytes.** A runtime type's value is bytes: the whole value, or what
+//! follows its Rust ancestor's value (at [`bytes_offset`](RuntimeType::bytes_offset)).
+//! [`new_object`](RuntimeType::new_object)'s `init` writes all of them — a subclass's
+//! constructor sets the inherited fields too (for a Rust ancestor, its value is passed to
+//! [`new_object_with_base`](RuntimeType::new_object_with_base)); a panicking `init` leaks
+//! nothing. Afterwards [`RuntimeType::bytes`] shows them through any handle (they are
+//! immutable while shared: runtime types have no interior mutation), and
+//! [`RuntimeType::bytes_mut`] lends them mutably while the handle is the only reference.
+//! Both check that the object is an instance of the type or a descendant. The destructor
+//! gets the same bytes. [`RuntimeType::live_count`] counts live values, as for Rust types;
+//! [`RuntimeType::allocated_count`] counts the blocks that still hold the type (a weak
+//! reference keeps one after its value is destroyed). `examples/examples/binding.rs`
+//! builds a scripting language's classes this way.
 //!
 //! **When a runtime type is released.** A runtime type — its descriptor, its key and its
 //! index — lives as long as any of these references to it exists:
@@ -205,8 +221,9 @@
 //!   returns, counted in the type's shared count (a runtime child type holds one to its
 //!   runtime parent);
 //! * every instance, from its creation until its memory is freed (its last weak reference
-//!   goes). These are counted like instances of Rust types, in the current thread's slot,
-//!   so creating and destroying instances writes no shared cache line.
+//!   goes; see [`allocated_count`](RuntimeType::allocated_count)). These are counted in
+//!   the current thread's slot, so creating and destroying instances writes no shared
+//!   cache line.
 //!
 //! Once the last of them goes the type is released: its descriptor is freed, its index is
 //! recycled and its [`on_release`](RuntimeTypeBuilder::on_release) callback runs, on the

@@ -353,7 +353,7 @@ impl<T: Object> Obj<T> {
     /// no weak "lock" is needed: a new weak or strong reference could only be made from one
     /// we would have seen.
     #[inline]
-    fn is_unique(this: &Self) -> bool {
+    pub(crate) fn is_unique(this: &Self) -> bool {
         Obj::header(this).word().load(Ordering::Acquire) == BOTH_ONE
     }
 

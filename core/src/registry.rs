@@ -632,9 +632,11 @@ impl TypeInfo {
     /// The sum of the shared count and every live thread's slot; exact when no instance
     /// of this type is being created or destroyed concurrently.
     ///
-    /// An instance of a Rust type is counted until its value is dropped; an instance of a
-    /// runtime-defined type until its memory is freed (a [`WeakObj`](crate::WeakObj) keeps
-    /// it counted), since freeing needs the type.
+    /// An instance is counted from its creation until its value is dropped (its strong
+    /// phase), for Rust and runtime-defined types alike: a [`WeakObj`](crate::WeakObj)
+    /// keeps the memory, not the count. (A runtime type's instances keep the type alive
+    /// until their memory is freed: see
+    /// [`RuntimeType::allocated_count`](crate::RuntimeType::allocated_count).)
     ///
     /// ```
     /// use rcobj::{Obj, Object};
