@@ -575,6 +575,48 @@ pub mod __private {
     pub use crate::TypeInfo;
     pub use inventory;
 
+    /// The constructor `ctor!` registers for the derived type `T`: submits its descriptor
+    /// to the registry. Runs before `main` (or when a library is loaded); cannot panic.
+    pub extern "C" fn submit<T: crate::Object>() {
+        crate::registry::submit(T::TYPE_INFO);
+    }
+
+    /// Registers [`submit::<$ty>`](submit) as a constructor of the program: a `static`
+    /// function pointer in the platform's constructor section (the sections and targets of
+    /// `inventory`'s `submit!`, which this replaces for the derive).
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __rcobj_ctor {
+        ($($krate:ident)::+, $ty:ty) => {
+            #[used]
+            #[cfg_attr(
+                any(
+                    target_family = "wasm",
+                    target_os = "linux",
+                    target_os = "android",
+                    target_os = "dragonfly",
+                    target_os = "freebsd",
+                    target_os = "haiku",
+                    target_os = "illumos",
+                    target_os = "netbsd",
+                    target_os = "nto",
+                    target_os = "openbsd",
+                    target_os = "redox",
+                    target_os = "vxworks",
+                    target_os = "none",
+                ),
+                link_section = ".init_array"
+            )]
+            #[cfg_attr(
+                any(target_os = "macos", target_os = "ios"),
+                link_section = "__DATA,__mod_init_func,mod_init_funcs"
+            )]
+            #[cfg_attr(windows, link_section = ".CRT$XCU")]
+            static __RCOBJ_CTOR: extern "C" fn() = $($krate)::+::__private::submit::<$ty>;
+        };
+    }
+    pub use crate::__rcobj_ctor as ctor;
+
     /// Compile-time check used by the derive: `P` is an object type.
     pub const fn require_object<P: crate::Object>() {}
 

@@ -64,6 +64,49 @@ pub struct Registration(pub &'static TypeInfo);
 
 inventory::collect!(Registration);
 
+/// The descriptors of the derived types linked into the program, pushed by the constructor
+/// the derive registers for each (`__private::ctor!`, run before `main` or when a library is
+/// loaded), linked through `TypeInfo::next_submitted`. One `static` per type in the user's
+/// crate and one generic function instance, where `inventory::submit!` made a node, a
+/// function and a `static` per type (BENCHMARKS.md, "Compile time of the derive").
+static SUBMITTED: AtomicPtr<TypeInfo> = AtomicPtr::new(ptr::null_mut());
+
+/// Links a derived type's descriptor into [`SUBMITTED`]. Lock-free, allocation-free and
+/// panic-free: it runs in a constructor, before `main`. A second call for one type (a
+/// constructor run twice, as a WebAssembly host may do) does nothing.
+pub(crate) fn submit(info: &'static TypeInfo) {
+    // Relaxed: only this flag's own value matters (one winner).
+    if info.submitted.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let node = ptr::from_ref(info).cast_mut();
+    // Relaxed: the value is only a guess for the CAS below.
+    let mut head = SUBMITTED.load(Ordering::Relaxed);
+    loop {
+        // Relaxed: published by the Release CAS below.
+        info.next_submitted.store(head, Ordering::Relaxed);
+        // Release: pairs with the Acquire load in `submitted`, so a reader that sees this
+        // node sees its link (and, through the chain of RMWs, every earlier node's).
+        match SUBMITTED.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(now) => head = now,
+        }
+    }
+}
+
+/// Every submitted descriptor.
+fn submitted() -> impl Iterator<Item = &'static TypeInfo> {
+    // Acquire: pairs with the Release CAS of every `submit` (see there).
+    let mut next = SUBMITTED.load(Ordering::Acquire);
+    core::iter::from_fn(move || {
+        // SAFETY: only `&'static TypeInfo`s are ever linked.
+        let info: &'static TypeInfo = unsafe { next.as_ref()? };
+        // Relaxed: ordered by the Acquire load above.
+        next = info.next_submitted.load(Ordering::Relaxed);
+        Some(info)
+    })
+}
+
 /// Lock-free index → descriptor table for casts. An entry is published (Release) before
 /// its index is handed out; a static type's never changes, a runtime type's is cleared
 /// (under the registry lock) before the type is freed.
@@ -278,9 +321,12 @@ struct StaticLayout {
 /// effect on the types themselves), real duplicates recorded as clashes, slots in key
 /// order.
 fn static_layout() -> Result<StaticLayout, String> {
+    // The derive's constructors submit to `SUBMITTED`; `inventory` still collects any
+    // `Registration` submitted the old way.
     let mut infos: Vec<&'static TypeInfo> = inventory::iter::<Registration>
         .into_iter()
         .map(|r| r.0)
+        .chain(submitted())
         .collect();
     infos.sort_by_key(|t| ptr::from_ref(*t) as usize);
     infos.dedup_by(|a, b| ptr::eq(*a, *b));

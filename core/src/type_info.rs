@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::behaviour::Behaviour;
-use core::sync::atomic::{AtomicBool, AtomicI32};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
 
 use crate::counts::TypeRc;
 
@@ -85,6 +85,11 @@ pub struct TypeInfo {
     /// Set (once, under the registry lock, before the type is published) when `key()` is
     /// `site_key`.
     pub(crate) uses_site_key: AtomicBool,
+    /// Set by the first run of the constructor the derive registers for the type
+    /// (`registry::submit`), which links the descriptor into the list of submitted types
+    /// through `next_submitted`. Null and false for the root and for runtime types.
+    pub(crate) submitted: AtomicBool,
+    pub(crate) next_submitted: AtomicPtr<TypeInfo>,
     rust_name: &'static str,
     pub(crate) index: AtomicI32,
     depth: usize,
@@ -153,6 +158,8 @@ impl TypeInfo {
             key,
             site_key,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name,
             index: AtomicI32::new(UNASSIGNED),
             depth: ancestors.len(),
@@ -258,6 +265,8 @@ impl TypeInfo {
             key: crate::intern::intern(key),
             site_key: None,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name: "<runtime type>",
             index: AtomicI32::new(UNASSIGNED),
             depth,
@@ -311,6 +320,8 @@ impl TypeInfo {
             key: AnyObject::KEY,
             site_key: None,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name: "rcobj::AnyObject",
             index: AtomicI32::new(ANY_OBJECT_INDEX),
             depth: 0,

@@ -338,9 +338,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             #type_info_static
             #unsafe_impls
             #final_impl
-            #private::inventory::submit! {
-                #private::Registration(&#type_info)
-            }
+            #private::ctor!(#krate, #ident);
             #check
         };
     }
