@@ -1,7 +1,9 @@
 //! The type registry: index allocation and lookup by key or index.
 //!
-//! Every type that `#[derive(Object)]` emits is submitted at link time (through the
-//! `inventory` crate), so [`by_key`] finds it before its first instance exists. Indices are
+//! Every type that `#[derive(Object)]` emits is submitted at link time (a constructor in the
+//! platform's constructor section, `__private::ctor!`, the mechanism of the `inventory`
+//! crate with one `static` per type), so [`by_key`] finds it before its first instance
+//! exists. Indices are
 //! assigned on the first use of the registry, all at once, in key order: [`AnyObject`] is
 //! 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next one, … — a range that
 //! libtvm_ffi's own type table never reaches (it numbers its dynamic types from 128).
