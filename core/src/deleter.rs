@@ -104,11 +104,11 @@ mod unwind {
     }
 
     /// Brackets a deleter call made by Rust; returns a panic it parked.
-    #[inline]
     ///
     /// Inline: the increment of the depth. The decrement ([`leave`]) and taking the parked
     /// panic (whose slot has a destructor, so its first use registers one) are out of
     /// line, so that the caller keeps nothing in registers across the call.
+    #[inline]
     pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
         RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
         call();
