@@ -77,6 +77,8 @@ pub(crate) type DeserializeFn =
 type SerializeFn = ();
 #[cfg(not(feature = "serde"))]
 type DeserializeFn = ();
+/// tvm-ffi's creator of default instances (see `tvm_ffi/probe.rs`).
+type CreatorFn = crate::tvm_ffi_probe::Creator;
 
 /// Which standard trait a [`Behaviour`] entry is about; see [`Behaviour::implements`].
 ///
@@ -162,6 +164,10 @@ pub struct Behaviour {
     /// a `Send + Sync` handle (checked when deserializing into a descendant).
     #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     send_sync: bool,
+    /// With tvm-ffi, the creator of default instances of a `Default + Send + Sync` type
+    /// (registered with tvm-ffi as the type's `TVMFFIObjectCreator`).
+    #[cfg_attr(not(feature = "tvm-ffi"), allow(dead_code))]
+    create: Option<CreatorFn>,
 }
 
 /// One entry of a [`Behaviour`] table for the type `T`, made by `Behaviour`'s `__debug`,
@@ -200,6 +206,8 @@ pub type CloneEntry<T> = Entry<T, CloneFn>;
 pub type SerializeEntry<T> = Entry<T, SerializeFn>;
 #[doc(hidden)]
 pub type DeserializeEntry<T> = Entry<T, DeserializeFn>;
+#[doc(hidden)]
+pub type CreatorEntry<T> = Entry<T, CreatorFn>;
 
 const fn take<T, F>(e: Option<Entry<T, F>>) -> Option<F>
 where
@@ -390,6 +398,7 @@ impl Behaviour {
         serialize: None,
         deserialize: None,
         send_sync: false,
+        create: None,
     };
 
     /// The root [`AnyObject`]'s table: no entries (its impls are identities, never run on
@@ -447,6 +456,7 @@ impl Behaviour {
         clone: Option<CloneEntry<T>>,
         serialize: Option<SerializeEntry<T>>,
         deserialize: Option<DeserializeEntry<T>>,
+        create: Option<CreatorEntry<T>>,
     ) -> Behaviour {
         Behaviour {
             debug: take(debug),
@@ -461,6 +471,7 @@ impl Behaviour {
             serialize: take(serialize),
             deserialize: take(deserialize),
             send_sync: T::SEND_SYNC,
+            create: take(create),
         }
     }
 
@@ -548,11 +559,25 @@ impl Behaviour {
     pub(crate) fn send_sync(&self) -> bool {
         self.send_sync
     }
+
+    /// The creator entry of `T` (tvm-ffi's `Obj::new(T::default())`). Used by the derive.
+    #[doc(hidden)]
+    #[cfg(feature = "tvm-ffi")]
+    pub const fn __create<T: Object + Default + Send + Sync>() -> CreatorEntry<T> {
+        Entry::new(crate::tvm_ffi::field::create::<T> as CreatorFn)
+    }
+
+    /// The type's creator of default instances, if it has one.
+    #[cfg(feature = "tvm-ffi")]
+    pub(crate) fn creator(&self) -> Option<CreatorFn> {
+        self.create
+    }
 }
 
 /// The probe the derive resolves at each concrete type: `<Probe<T>>::DEBUG` is the inherent
 /// constant below (`Some(entry)`) exactly when `T: Debug`, and [`Lacks`]'s default (`None`)
-/// otherwise; likewise for every other trait, `EQ` and `SEND_SYNC`. Defined once here
+/// otherwise; likewise for every other trait, `EQ`, `SEND_SYNC` and `CREATE` (with the
+/// `tvm-ffi` feature, tvm-ffi's creator of a `Default + Send + Sync` type). Defined once here
 /// rather than in every expansion (a struct, a trait and a dozen impls per type, most of
 /// the derive's compile time); the answer is still decided at the concrete type, where
 /// the derive names it. Used by the derive; not for direct use.
@@ -590,6 +615,8 @@ pub trait Lacks<T> {
     const DESERIALIZE: Option<DeserializeEntry<T>> = None;
     /// Not `Send + Sync`.
     const SEND_SYNC: Option<crate::type_info::SendSync<T>> = None;
+    /// No creator for tvm-ffi: not `Default + Send + Sync`, or no `tvm-ffi` feature.
+    const CREATE: Option<CreatorEntry<T>> = None;
 }
 
 impl<T> Lacks<T> for Probe<T> {}
@@ -619,6 +646,12 @@ probe! {
 impl<T: Eq> Probe<T> {
     #[doc(hidden)]
     pub const EQ: bool = true;
+}
+
+#[cfg(feature = "tvm-ffi")]
+impl<T: Object + Default + Send + Sync> Probe<T> {
+    #[doc(hidden)]
+    pub const CREATE: Option<CreatorEntry<T>> = Some(Behaviour::__create::<T>());
 }
 
 impl fmt::Debug for Behaviour {

@@ -33,6 +33,9 @@ use crate::type_info::Object;
 /// let again: Obj<Leaf> = b.to_obj();
 /// assert_eq!(Obj::strong_count(&again), 2);
 /// ```
+// `repr(transparent)`: an `ObjBorrow<T>` is exactly the block pointer of the `Obj` it
+// borrows, so a `&ObjBorrow<T>` can be read as a `&AnyObj` (see `reflect::any`).
+#[repr(transparent)]
 pub struct ObjBorrow<'a, T: Object> {
     ptr: NonNull<ObjCell<T>>,
     _marker: PhantomData<&'a Obj<T>>,

@@ -182,6 +182,83 @@
 //! assert_eq!(Counted::type_info().live_count(), 0);
 //! ```
 //!
+//! ## Reflection
+//!
+//! The derive also describes every field of the struct: [`TypeInfo::fields`] lists the
+//! type's own fields as [`FieldInfo`](reflect::FieldInfo)s (name, offset from the object
+//! header as tvm-ffi counts it, size, alignment, the type as written, the doc comment), and
+//! [`TypeInfo::all_fields`] adds the inherited ones, root first. `#[object(skip)]` leaves a
+//! field out, `#[object(rename = "...")]` renames it. The `#[parent]` field is not a field
+//! of its own: its fields are the parent's.
+//!
+//! A field whose type implements [`Reflect`](reflect::Reflect) (numbers, strings, bytes,
+//! `Option`, sequences, `Obj<T>`, `WeakObj<T>`…, and your own types) shows its value as a
+//! [`Value`](reflect::Value); any other field (a `HashMap`, a `Mutex`) is listed as
+//! opaque. The derive never requires `Reflect`, and the table is static data: creating,
+//! cloning and dropping objects costs the same with it.
+//!
+//! Generic services run on the description, through any handle (an `Obj<Base>`, an
+//! [`AnyObj`], an [`ObjBorrow`]), on the object's *real* type:
+//! [`repr`](reflect::repr) prints an object graph (shared nodes once, cycles through weak
+//! references ending), [`structural_eq`](reflect::structural_eq) and
+//! [`structural_hash`](reflect::structural_hash) compare and hash it consistently,
+//! [`visit_children`](reflect::visit_children) and [`walk`](reflect::walk) traverse it. See
+//! [`reflect`] for the rules (sharing, cycles, weak and opaque fields).
+//!
+//! ```
+//! use rcobj::reflect::{repr, structural_eq, structural_hash, walk};
+//! use rcobj::{AnyObj, Obj, Object};
+//!
+//! #[derive(Object)]
+//! #[object(key = "demo.Expr")]
+//! struct Expr;
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Const", final)]
+//! struct Const { #[parent] expr: Expr, value: i64 }
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Var", final)]
+//! struct Var {
+//!     #[parent]
+//!     expr: Expr,
+//!     /// The variable's name.
+//!     name: String,
+//!     #[object(skip)]
+//!     uses: u32,
+//! }
+//!
+//! #[derive(Object)]
+//! #[repr(C)]
+//! #[object(key = "demo.Add", final)]
+//! struct Add { #[parent] expr: Expr, lhs: Obj<Expr>, rhs: Obj<Expr> }
+//!
+//! let build = || -> AnyObj {
+//!     let one = Obj::new(Const { expr: Expr, value: 1 }).upcast();
+//!     let x = Obj::new(Var { expr: Expr, name: "x".into(), uses: 0 }).upcast();
+//!     Obj::new(Add { expr: Expr, lhs: one, rhs: x }).upcast()
+//! };
+//! let e = build();
+//! assert_eq!(repr(&e), r#"demo.Add(lhs=demo.Const(value=1), rhs=demo.Var(name="x"))"#);
+//!
+//! // The description.
+//! let name = &Var::type_info().fields()[0];
+//! assert_eq!((name.name(), name.type_name(), name.doc()), ("name", "String", "The variable's name."));
+//! assert_eq!(name.offset(), 24); // from the start of the object header
+//!
+//! // Built apart, equal, with equal hashes.
+//! assert!(structural_eq(&e, &build()));
+//! assert_eq!(structural_hash(&e), structural_hash(&build()));
+//!
+//! let mut keys = vec![];
+//! walk(&e, |node| keys.push(Obj::type_info(node).key()));
+//! assert_eq!(keys, ["demo.Add", "demo.Const", "demo.Var"]);
+//! ```
+//!
+//! Runtime-defined types declare their fields with [`RuntimeTypeBuilder::field`].
+//!
 //! ## Runtime-defined types
 //!
 //! Language bindings, JITs and code generators can define object types at run time with
@@ -356,6 +433,15 @@
 //!   `T`) are untagged, as `T`. A [`WeakObj<T>`] is written as `Option<Obj<T>>` and read
 //!   back as a handle that upgrades to nothing. Sharing is not preserved. Pulls in
 //!   `erased-serde` for the type erasure.
+//! * `tvm-ffi` (off by default; needs `std`): one type system with Apache tvm-ffi
+//!   (`rcobj::tvm_ffi`). It links `libtvm_ffi` from the `apache-tvm-ffi` Python wheel
+//!   (`pip install apache-tvm-ffi==0.1.15.post2`); libtvm_ffi allocates every type index
+//!   (so [`FIRST_DYNAMIC_INDEX`] is its 128), its own types (`ffi.Array`, …) are foreign
+//!   types of the [`registry`], each derived type's reflected fields and metadata are
+//!   registered with it before the type is visible, values and `Send + Sync` closures
+//!   cross as tvm-ffi values and functions, and errors as tvm-ffi errors. From Python,
+//!   `tvm_ffi` shows Rust objects as classes with fields, `repr`, structural equality,
+//!   JSON graphs and keyword construction (of `Default` types).
 //!
 //! ## What is allocated, and when
 //!
@@ -469,6 +555,7 @@ mod deleter;
 mod header;
 mod intern;
 mod obj;
+pub mod reflect;
 pub mod registry;
 mod runtime_type;
 #[cfg(feature = "serde")]
@@ -476,6 +563,14 @@ mod serde_impl;
 #[cfg(feature = "serde")]
 mod serde_tagged;
 mod sync;
+#[cfg(feature = "tvm-ffi")]
+pub mod tvm_ffi;
+// loom's atomics change the header's layout, which tvm-ffi shares.
+#[cfg(all(feature = "tvm-ffi", loom))]
+compile_error!("the `tvm-ffi` feature does not build under `--cfg loom`");
+// The derive's tvm-ffi hooks: compiled with or without the feature.
+#[path = "tvm_ffi/probe.rs"]
+mod tvm_ffi_probe;
 mod type_info;
 mod unique;
 mod weak;
@@ -509,6 +604,9 @@ pub use crate::weak::WeakObj;
 ///   crates that re-export rcobj.
 /// * `#[parent]` on the first field of a `#[repr(C)]` struct: that field's type is the
 ///   parent, so the object is also a valid object of the parent type.
+/// * On a field, `#[object(skip)]` leaves it out of reflection and
+///   `#[object(rename = "...")]` gives it another name there (see [`reflect`]); its doc
+///   comment becomes [`FieldInfo::doc`](reflect::FieldInfo::doc).
 ///
 /// Named, tuple and unit structs are accepted; enums, unions, generic structs and
 /// `repr(packed)` are rejected with an error on the offending tokens.
@@ -564,13 +662,15 @@ pub use rcobj_macros::Object;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::behaviour::{
-        CloneEntry, CmpEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry, HashEntry,
-        Lacks, MaybeDeserialize, MaybeSerialize, PartialCmpEntry, Probe, SerializeEntry,
+        CloneEntry, CmpEntry, CreatorEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry,
+        HashEntry, Lacks, MaybeDeserialize, MaybeSerialize, PartialCmpEntry, Probe, SerializeEntry,
     };
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
+    pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
     pub use crate::registry::Registration;
+    pub use crate::tvm_ffi_probe::{FfiProbe, FieldAccess, NoFfiField};
     pub use crate::type_info::{SendSync, S, Z};
     pub use crate::TypeInfo;
     pub use inventory;

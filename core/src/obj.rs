@@ -43,6 +43,9 @@ use crate::weak::WeakObj;
 /// assert_eq!(b.x, 1);
 /// assert_eq!(Obj::type_info(&a).key(), "doc.Point");
 /// ```
+// `repr(transparent)`: an `Obj<T>` is exactly its block pointer, whatever `T`, so a
+// `&Obj<T>` can be read as a `&AnyObj` (see `reflect::any`).
+#[repr(transparent)]
 pub struct Obj<T: Object> {
     ptr: NonNull<ObjCell<T>>,
     _marker: PhantomData<ObjCell<T>>,

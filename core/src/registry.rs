@@ -3,10 +3,11 @@
 //! Every type that `#[derive(Object)]` emits is submitted at link time (a constructor in the
 //! platform's constructor section, `__private::ctor!`, the mechanism of the `inventory`
 //! crate with one `static` per type), so [`by_key`] finds it before its first instance
-//! exists. Indices are
-//! assigned on the first use of the registry, all at once, in key order: [`AnyObject`] is
-//! 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next one, … — a range that
-//! libtvm_ffi's own type table never reaches (it numbers its dynamic types from 128).
+//! exists. Indices are assigned on the first use of the registry, all at once, in key
+//! order: [`AnyObject`] is 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next
+//! one, … — a range that libtvm_ffi's own type table never reaches (it numbers its dynamic
+//! types from 128). With the `tvm-ffi` feature libtvm_ffi allocates every index instead,
+//! parents first, from its 128 (one index space, see `rcobj::tvm_ffi`).
 //!
 //! Keys:
 //!
@@ -60,7 +61,9 @@ use crate::counts::{self, MAX_TYPES};
 use crate::header::ObjectHeader;
 use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 
-/// A link-time registration, emitted by the derive. Not part of the public API.
+/// A link-time registration through `inventory`, as the derive emitted before it
+/// registered a constructor per type (`__private::ctor!`); still collected. Not part of
+/// the public API.
 #[doc(hidden)]
 pub struct Registration(pub &'static TypeInfo);
 
@@ -313,8 +316,13 @@ fn names_of(members: &[&'static TypeInfo]) -> Vec<&'static str> {
 /// What the registry decides about the linked (static) types, once per process: they
 /// never change.
 struct StaticLayout {
-    /// The registered static types; a type's slot is its position.
+    /// The registered static types; a type's slot is its position (see [`slot`]).
+    ///
+    /// [`slot`]: StaticLayout::slot
     types: Vec<&'static TypeInfo>,
+    /// With tvm-ffi, each type's slot, from the index libtvm_ffi allocated for it.
+    #[cfg(feature = "tvm-ffi")]
+    slots: Vec<usize>,
     /// Static types that claim one key (none of them registered), by key.
     clashes: Vec<Vec<&'static TypeInfo>>,
 }
@@ -355,6 +363,8 @@ fn static_layout() -> Result<StaticLayout, String> {
     });
     let mut layout = StaticLayout {
         types: Vec::new(),
+        #[cfg(feature = "tvm-ffi")]
+        slots: Vec::new(),
         clashes: Vec::new(),
     };
     for group in infos.chunk_by(|a, b| a.current_key() == b.current_key()) {
@@ -374,12 +384,48 @@ fn static_layout() -> Result<StaticLayout, String> {
             layout.types.len()
         ));
     }
+    #[cfg(feature = "tvm-ffi")]
+    tvm_ffi_slots(&mut layout);
     Ok(layout)
+}
+
+/// With tvm-ffi, the static types' indices come from libtvm_ffi (parents first). A type
+/// it refuses (its key is taken there) is left unregistered, like a clash: each use of it
+/// panics with the reason (`register_late` asks again); other types are not affected.
+#[cfg(feature = "tvm-ffi")]
+fn tvm_ffi_slots(layout: &mut StaticLayout) {
+    let indices = crate::tvm_ffi::types::alloc_static(&layout.types);
+    let mut types = Vec::with_capacity(layout.types.len());
+    for (info, index) in layout.types.iter().zip(indices) {
+        if let Some(slot) = index.ok().and_then(slot_of_index) {
+            types.push(*info);
+            layout.slots.push(slot);
+        }
+    }
+    layout.types = types;
+}
+
+/// The slot of a tvm-ffi index, if the index table has room for it.
+#[cfg(feature = "tvm-ffi")]
+fn slot_of_index(index: i32) -> Option<usize> {
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
+    (slot < MAX_TYPES).then_some(slot)
+}
+
+impl StaticLayout {
+    /// The slot of `types[i]`.
+    fn slot(&self, i: usize) -> usize {
+        #[cfg(feature = "tvm-ffi")]
+        return self.slots[i];
+        #[cfg(not(feature = "tvm-ffi"))]
+        i
+    }
 }
 
 /// Enters the static types in an index table.
 fn publish_static(table: &[AtomicPtr<TypeInfo>; MAX_TYPES], layout: &StaticLayout) {
-    for (slot, info) in layout.types.iter().enumerate() {
+    for (i, info) in layout.types.iter().enumerate() {
+        let slot = layout.slot(i);
         // Release: pairs with the Acquire load in `info_ptr`.
         table[slot].store(ptr::from_ref(*info).cast_mut(), Ordering::Release);
     }
@@ -387,7 +433,8 @@ fn publish_static(table: &[AtomicPtr<TypeInfo>; MAX_TYPES], layout: &StaticLayou
 
 /// Gives the static types their indices (after `publish_static`).
 fn assign_static_indices(layout: &StaticLayout) {
-    for (slot, info) in layout.types.iter().enumerate() {
+    for (i, info) in layout.types.iter().enumerate() {
+        let slot = layout.slot(i);
         // Release: pairs with the Acquire re-load in `index_slow`; a reader that then looks
         // the index up finds the entry published before.
         info.index
@@ -473,12 +520,41 @@ fn register_late(tables: &mut Tables, info: &'static TypeInfo) -> Result<i32, St
         names.push(info.rust_name());
         return Err(clash_message(key, &names));
     }
+    #[cfg(feature = "tvm-ffi")]
+    let slot = tvm_ffi_slot(info)?;
+    #[cfg(not(feature = "tvm-ffi"))]
     let slot =
         take_slot(tables).ok_or_else(|| format!("rcobj: more than {MAX_TYPES} object types"))?;
     Ok(publish(tables, slot, NonNull::from(info)))
 }
 
+/// With tvm-ffi, the slot of the index libtvm_ffi allocates for `info` (whose parent is
+/// registered). Slots are never recycled then: tvm-ffi keeps a key's index for the life of
+/// the process, and gives it back only to a type of that key — once its earlier type of
+/// that key is released. Caller holds the tables exclusively.
+#[cfg(feature = "tvm-ffi")]
+fn tvm_ffi_slot(info: &TypeInfo) -> Result<usize, String> {
+    let index = crate::tvm_ffi::types::alloc_for(info)?;
+    let slot = slot_of_index(index).ok_or_else(|| {
+        format!(
+            "rcobj: libtvm_ffi gave `{}` the index {index}, past rcobj's {MAX_TYPES} indices \
+             from {FIRST_DYNAMIC_INDEX}",
+            info.key()
+        )
+    })?;
+    // Acquire: pairs with the Release stores of the table.
+    if !TABLE[slot].load(Ordering::Acquire).is_null() {
+        return Err(format!(
+            "rcobj: the type key `{}` belonged to a runtime type that is not released yet \
+             (tvm-ffi gives a key's index back only to that key)",
+            info.key()
+        ));
+    }
+    Ok(slot)
+}
+
 /// A free slot: a recycled one first, else the next never-used one.
+#[cfg_attr(feature = "tvm-ffi", allow(dead_code))]
 fn take_slot(tables: &mut Tables) -> Option<usize> {
     if let Some(slot) = tables.free.pop() {
         return Some(slot);
@@ -497,7 +573,11 @@ pub(crate) enum RegisterError {
     /// a runtime type), copied under the registry lock.
     Duplicate(String),
     /// No index is free.
+    #[cfg_attr(feature = "tvm-ffi", allow(dead_code))]
     Full,
+    /// libtvm_ffi refused the type (the reason).
+    #[cfg(feature = "tvm-ffi")]
+    TvmFfi(String),
 }
 
 /// Registers a runtime type, all under the registry lock: checks the key, reserves an
@@ -533,6 +613,10 @@ pub(crate) unsafe fn register_runtime(
                 return Err(RegisterError::Duplicate(names_of(members).join(" and ")));
             }
         }
+        #[cfg(feature = "tvm-ffi")]
+        // SAFETY: alive, per the caller.
+        let slot = tvm_ffi_slot(unsafe { info.as_ref() }).map_err(RegisterError::TvmFfi)?;
+        #[cfg(not(feature = "tvm-ffi"))]
         let slot = take_slot(tables).ok_or(RegisterError::Full)?;
         complete(slot);
         publish(tables, slot, info);
@@ -564,7 +648,10 @@ pub(crate) fn release_runtime(info: &TypeInfo) {
         // Release: pairs with the Acquire load in `info_ptr` (readers under the lock see
         // null from now on; no instance of the type is left to look it up without it).
         TABLE[slot].store(ptr::null_mut(), Ordering::Release);
-        tables.free.push(slot);
+        // With tvm-ffi the slot stays with the key (see `tvm_ffi_slot`).
+        if cfg!(not(feature = "tvm-ffi")) {
+            tables.free.push(slot);
+        }
     });
 }
 
@@ -737,6 +824,18 @@ pub(crate) fn info_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
     if index == ANY_OBJECT_INDEX {
         return Some(NonNull::from(AnyObject::type_info()));
     }
+    let own = own_ptr(index);
+    #[cfg(feature = "tvm-ffi")]
+    if own.is_none() {
+        // One of libtvm_ffi's own types (lock-free once it has been looked up).
+        return crate::tvm_ffi::types::foreign_by_index(index).map(NonNull::from);
+    }
+    own
+}
+
+/// The descriptor of a type of this registry (not a foreign one) for `index`. Lock-free.
+#[inline]
+fn own_ptr(index: i32) -> Option<NonNull<TypeInfo>> {
     let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
     let entry = TABLE.get(slot)?;
     // Acquire: pairs with the Release store in `publish`.
@@ -922,7 +1021,13 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
         Some(Entry::Clash(members)) => Err(clash_message(key, &names_of(members))),
     });
     // Panic after the lock is released.
-    found.unwrap_or_else(|message| panic!("{message}"))
+    let found = found.unwrap_or_else(|message| panic!("{message}"));
+    #[cfg(feature = "tvm-ffi")]
+    if found.is_none() {
+        // One of libtvm_ffi's own types, or `ffi.Object` (the root).
+        return crate::tvm_ffi::types::foreign_by_key(key).map(TypeRef::from_static);
+    }
+    found
 }
 
 /// The registered type with index `index`, if any.
@@ -938,14 +1043,16 @@ pub fn by_key(key: &str) -> Option<TypeRef> {
 /// assert_eq!(t.key(), "doc.registry.by_index");
 /// assert_eq!(registry::by_index(rcobj::ANY_OBJECT_INDEX).unwrap().key(), "rcobj.Object");
 /// assert!(registry::by_index(0).is_none());
-/// assert!(registry::by_index(128).is_none()); // libtvm_ffi's first dynamic index, not ours
+/// if !cfg!(feature = "tvm-ffi") {
+///     assert!(registry::by_index(128).is_none()); // libtvm_ffi's first dynamic index, not ours
+/// }
 /// ```
 pub fn by_index(index: i32) -> Option<TypeRef> {
     if index == ANY_OBJECT_INDEX {
         return Some(TypeRef::from_static(AnyObject::type_info()));
     }
-    read_tables(|t| {
-        let p = info_ptr(index)?;
+    let own = read_tables(|t| {
+        let p = own_ptr(index)?;
         // SAFETY: non-null in the index table while we hold the registry lock: a runtime
         // type's entry is cleared under the lock before the type is freed.
         let info = unsafe { p.as_ref() };
@@ -955,7 +1062,13 @@ pub fn by_index(index: i32) -> Option<TypeRef> {
             matches!(t.by_key.get(info.current_key()), Some(Entry::Type(r)) if *r == p);
         // SAFETY: registered, under the lock (see `by_key`).
         registered.then(|| unsafe { TypeRef::new_counted(info) })
-    })
+    });
+    #[cfg(feature = "tvm-ffi")]
+    if own.is_none() && own_ptr(index).is_none() {
+        // One of libtvm_ffi's own types.
+        return crate::tvm_ffi::types::foreign_by_index(index).map(TypeRef::from_static);
+    }
+    own
 }
 
 /// Every registered type, ordered by index ([`AnyObject`] first). Types of a key clash are

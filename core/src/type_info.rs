@@ -34,6 +34,11 @@ pub const ANY_OBJECT_INDEX: i32 = 64;
 /// static and dynamic types, [`ANY_OBJECT_INDEX`] for objects made in C) is foreign to the
 /// registry: objects made outside rcobj must use one (see [`Obj::from_raw`]).
 ///
+/// With the `tvm-ffi` feature there is one index space: libtvm_ffi allocates every rcobj
+/// index (`TVMFFITypeGetOrAllocIndex`), so this is tvm-ffi's first dynamic index, 128, and
+/// rcobj's types share the range with tvm-ffi's own dynamic types, which the registry knows
+/// as foreign types (see `rcobj::tvm_ffi`).
+///
 /// [`Obj::from_raw`]: crate::Obj::from_raw
 ///
 /// ```
@@ -43,11 +48,15 @@ pub const ANY_OBJECT_INDEX: i32 = 64;
 /// #[object(key = "doc.type_info.FIRST_DYNAMIC_INDEX")]
 /// struct Item;
 ///
-/// assert_eq!(FIRST_DYNAMIC_INDEX, 1 << 24);
+/// assert_eq!(FIRST_DYNAMIC_INDEX, if cfg!(feature = "tvm-ffi") { 128 } else { 1 << 24 });
 /// let index = Item::type_info().index();
 /// assert!((FIRST_DYNAMIC_INDEX..FIRST_DYNAMIC_INDEX + MAX_TYPES as i32).contains(&index));
 /// ```
-pub const FIRST_DYNAMIC_INDEX: i32 = 1 << 24;
+pub const FIRST_DYNAMIC_INDEX: i32 = if cfg!(feature = "tvm-ffi") {
+    128
+} else {
+    1 << 24
+};
 /// Marks a [`TypeInfo`] whose index has not been assigned yet.
 pub(crate) const UNASSIGNED: i32 = -1;
 
@@ -87,7 +96,8 @@ pub struct TypeInfo {
     pub(crate) uses_site_key: AtomicBool,
     /// Set by the first run of the constructor the derive registers for the type
     /// (`registry::submit`), which links the descriptor into the list of submitted types
-    /// through `next_submitted`. Null and false for the root and for runtime types.
+    /// through `next_submitted`. Null and false for the root, runtime types and tvm-ffi's own
+    /// types.
     pub(crate) submitted: AtomicBool,
     pub(crate) next_submitted: AtomicPtr<TypeInfo>,
     rust_name: &'static str,
@@ -98,6 +108,8 @@ pub struct TypeInfo {
     is_final: bool,
     size: usize,
     align: usize,
+    /// The reflected own fields, in declaration order (see `reflect::field`).
+    pub(crate) fields: &'static [crate::reflect::FieldInfo],
     /// The runtime part of a runtime-defined type ([`RuntimeState`]); null for a static
     /// type. A runtime type's own `parent` and `ancestors` fields are `None` and empty: its
     /// hierarchy lives behind this pointer, as raw pointers, because it lives only as long
@@ -133,10 +145,10 @@ unsafe impl Send for TypeInfo {}
 
 impl TypeInfo {
     /// Builds the descriptor of the derived type `T`. Used by the derive; `ancestors` is
-    /// the table [`__ancestors`](Self::__ancestors) built for `T`'s parent. Depth, parent,
-    /// finality, size and alignment come from `T`'s and its parent's `Object` constants
-    /// here, not from the expansion: fewer tokens per type, and nothing the derive could
-    /// get wrong.
+    /// the table [`__ancestors`](Self::__ancestors) built for `T`'s parent, `fields` the
+    /// type's own reflected fields (its field table, or empty). Depth, parent, finality,
+    /// size and alignment come from `T`'s and its parent's `Object` constants here, not
+    /// from the expansion: fewer tokens per type, and nothing the derive could get wrong.
     ///
     /// # Safety
     ///
@@ -149,6 +161,7 @@ impl TypeInfo {
         rust_name: &'static str,
         ancestors: &'static [&'static TypeInfo],
         behaviour: Behaviour,
+        fields: &'static [crate::reflect::FieldInfo],
     ) -> TypeInfo {
         assert!(
             ancestors.len() == <T::Parent as Object>::DEPTH + 1,
@@ -168,6 +181,7 @@ impl TypeInfo {
             is_final: T::IS_FINAL,
             size: core::mem::size_of::<T>(),
             align: core::mem::align_of::<T>(),
+            fields,
             rc: core::ptr::null(),
             behaviour,
         }
@@ -275,6 +289,36 @@ impl TypeInfo {
             is_final,
             size,
             align,
+            fields: &[],
+            rc: core::ptr::null(),
+            behaviour: Behaviour::EMPTY,
+        }
+    }
+
+    /// The descriptor of one of libtvm_ffi's own types (`ffi.Array`, …), made when the
+    /// registry first meets it: no reference state (it is never released), no value layout
+    /// rcobj knows, an empty behaviour table.
+    #[cfg(feature = "tvm-ffi")]
+    pub(crate) fn foreign(
+        key: &'static str,
+        index: i32,
+        ancestors: &'static [&'static TypeInfo],
+    ) -> TypeInfo {
+        TypeInfo {
+            key,
+            site_key: None,
+            uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
+            rust_name: "<tvm-ffi type>",
+            index: AtomicI32::new(index),
+            depth: ancestors.len(),
+            parent: ancestors.last().copied(),
+            ancestors,
+            is_final: false,
+            size: 0,
+            align: 1,
+            fields: &[],
             rc: core::ptr::null(),
             behaviour: Behaviour::EMPTY,
         }
@@ -330,6 +374,7 @@ impl TypeInfo {
             is_final: false,
             size: 0,
             align: 1,
+            fields: &[],
             rc: core::ptr::null(),
             behaviour: Behaviour::ROOT,
         }
@@ -338,6 +383,7 @@ impl TypeInfo {
     /// The key with the definition site appended, for a type whose key is the default
     /// (the Rust path); `None` for a type whose key was given.
     #[inline]
+    #[allow(dead_code)] // not read yet: `-D warnings` would fail the build
     pub(crate) fn site_key(&self) -> Option<&'static str> {
         self.site_key
     }

@@ -29,6 +29,9 @@ use crate::type_info::{AnyObject, Object};
 /// assert!(weak.upgrade().is_none());
 /// assert!(WeakObj::<Node>::new().upgrade().is_none());
 /// ```
+// `repr(transparent)`: a `WeakObj<T>` is exactly its block pointer, whatever `T`, so a
+// `&WeakObj<T>` can be read as a `&WeakObj<AnyObject>` (see `reflect::any`).
+#[repr(transparent)]
 pub struct WeakObj<T: Object> {
     /// A live block, or `usize::MAX` for [`WeakObj::new`] (never dereferenced).
     ptr: NonNull<ObjCell<T>>,
@@ -81,6 +84,13 @@ impl<T: Object> WeakObj<T> {
             ptr,
             _marker: PhantomData,
         }
+    }
+
+    /// The address of the object's header (`usize::MAX` for [`WeakObj::new`]): its
+    /// identity, for reflection. Never dereferenced.
+    #[inline]
+    pub(crate) fn addr(&self) -> usize {
+        self.ptr.as_ptr().addr()
     }
 
     /// The header, unless this is [`WeakObj::new`]. Only the header is ever referenced.

@@ -75,6 +75,8 @@ pub struct Parsed {
     pub repr_packed: Option<TokenStream>,
     /// Every `#[parent]`.
     pub parents: Vec<ParentMark>,
+    /// The fields' `#[object(...)]` (reflection).
+    pub field_attrs: crate::reflect::FieldAttrs,
 }
 
 /// Parses the attributes of the struct and its fields.
@@ -89,6 +91,7 @@ pub fn parse(input: &DeriveInput) -> Parsed {
         repr_c: false,
         repr_packed: None,
         parents: Vec::new(),
+        field_attrs: crate::reflect::FieldAttrs::default(),
     };
     for attr in &input.attrs {
         if attr.path().is_ident("object") {
@@ -138,9 +141,14 @@ pub fn parse(input: &DeriveInput) -> Parsed {
                     attr: attr.to_token_stream(),
                 });
             } else if attr.path().is_ident("object") {
-                parsed
-                    .errors
-                    .push_spanned(attr, "`#[object(...)]` goes on the struct, not on a field");
+                if is_struct {
+                    let errors = &mut parsed.field_errors;
+                    parsed.field_attrs.parse(index, attr, errors);
+                } else {
+                    parsed
+                        .errors
+                        .push_spanned(attr, "`#[object(...)]` goes on the struct, not on a field");
+                }
             }
         }
     }
@@ -148,7 +156,7 @@ pub fn parse(input: &DeriveInput) -> Parsed {
 }
 
 /// One `name`, `name = value` or `name(...)` item of `#[object(...)]`.
-enum Item {
+pub(crate) enum Item {
     /// `name` alone.
     Flag,
     /// `name = value`: the `=` (its span) and the tokens after it, up to the next comma.
@@ -240,6 +248,7 @@ fn parse_object_item(item: TokenStream, parsed: &mut Parsed) {
                 .push_spanned(&item, "`final` takes no value: write `#[object(final)]`"),
         },
         "crate" => parse_crate(&name, value, parsed),
+        "skip" | "rename" => crate::reflect::misplaced(&name, &mut parsed.errors),
         other => {
             let message = match closest_key(other) {
                 Some(key) => {
@@ -255,7 +264,12 @@ fn parse_object_item(item: TokenStream, parsed: &mut Parsed) {
 }
 
 /// A string-literal value: exactly one token, a plain string literal.
-fn string_value(name: &Ident, value: Item, example: &str, errors: &mut Errors) -> Option<LitStr> {
+pub(crate) fn string_value(
+    name: &Ident,
+    value: Item,
+    example: &str,
+    errors: &mut Errors,
+) -> Option<LitStr> {
     match value {
         Item::Flag => {
             errors.push(name.span(), format!("`{name}` needs a value: `{example}`"));

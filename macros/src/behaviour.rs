@@ -8,8 +8,10 @@
 //! implements the trait, and hands the answers to `Behaviour::__of::<Type>` (an inherent
 //! path of the type `TypeInfo::__new` takes, so the crate path cannot substitute another
 //! function). Every entry is made by a generic function of `Behaviour` bounded by its
-//! trait, so a crate path that replaced the probe could only answer "no". No `unsafe` is
-//! emitted here.
+//! trait, so a crate path that replaced the probe could only answer "no". The last entry,
+//! `CREATE`, is tvm-ffi's creator of default instances (`Default + Send + Sync` types, with
+//! the `tvm-ffi` feature only; `None` otherwise, so the output is the same either way). No
+//! `unsafe` is emitted here.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -32,6 +34,7 @@ pub fn behaviour(object: &ObjectType<'_>, krate: &Ident, probe: &Ident) -> Token
         "CLONE",
         "SERIALIZE",
         "DESERIALIZE",
+        "CREATE",
     ]
     .map(|name| Ident::new(name, proc_macro2::Span::call_site()));
     quote! {

@@ -1,5 +1,6 @@
-//! Code generation: the `Object` impl, the static descriptor and ancestors table,
-//! link-time registration, the `unsafe` `Up` impls for upcasts, and compile-time checks.
+//! Code generation: the `Object` impl, the static descriptor and ancestors table, the
+//! field table (written by `reflect.rs`), link-time registration, the `unsafe` `Up` impls
+//! for upcasts, and compile-time checks.
 //!
 //! Everything is wrapped in `const _: () = { ... };`, which starts with
 //! `use <runtime path> as __rcobj;` (`::rcobj`, or the `crate = "..."` path). Every other
@@ -33,7 +34,7 @@
 //! * `Send + Sync`: the probe's answer is a witness that only a function bounded by
 //!   `Send + Sync` makes, turned into `SEND_SYNC` by `TypeInfo::__send_sync`; a replaced
 //!   probe can only say "no". Likewise every behaviour entry is made by a function bounded
-//!   by its trait;
+//!   by its trait (among them tvm-ffi's creator of default instances);
 //! * the upcast traits (`Up`) are `unsafe`: a replacement could only make the derive's
 //!   `unsafe impl` implement another trait, and the type would not upcast at all.
 //!
@@ -265,6 +266,9 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         quote!()
     };
     let behaviour = crate::behaviour::behaviour(object, &krate, &probe);
+    // The field table (a static passed to `TypeInfo::__new`) and what it needs.
+    let (reflect_items, reflect_fields) =
+        crate::reflect::expand(ident, &object.fields, &krate.to_token_stream());
 
     let object_items = quote_spanned! {span=>
         type Parent = #parent;
@@ -287,7 +291,14 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     let type_info_static = quote! {
         // SAFETY: initialises a `static`.
         static #type_info: #krate::TypeInfo = unsafe {
-            #krate::TypeInfo::__new::<#ident>(#key, #site_key, #rust_name, &#ancestors, #behaviour)
+            #krate::TypeInfo::__new::<#ident>(
+                #key,
+                #site_key,
+                #rust_name,
+                &#ancestors,
+                #behaviour,
+                #reflect_fields,
+            )
         };
     };
     let unsafe_impls = quote! {
@@ -336,6 +347,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
             static #ancestors: [&'static #krate_p::TypeInfo; #ancestors_len] =
                 #krate_p::TypeInfo::__ancestors::<#parent, { #ancestors_len }>();
             #type_info_static
+            #reflect_items
             #unsafe_impls
             #final_impl
             #private::ctor!(#krate, #ident);

@@ -9,6 +9,7 @@
 mod attr;
 mod behaviour;
 mod expand;
+mod reflect;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -7,8 +7,9 @@ use quote::quote;
 use crate::attr::{closest_key, edit_distance};
 use crate::derive;
 
-/// The `compile_error!` messages the derive emits for `input`.
-fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
+/// The `compile_error!` messages the derive emits for `input` (also used by the reflection
+/// tests in `reflect.rs`).
+pub(crate) fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
     let input: syn::DeriveInput = syn::parse2(input).expect("a valid item");
     let out = derive(&input);
     let mut messages = Vec::new();

@@ -28,6 +28,8 @@ pub struct ObjectType<'a> {
     pub krate: Option<Path>,
     /// The parent, if any.
     pub parent: Option<Parent>,
+    /// The reflected own fields.
+    pub fields: Vec<crate::reflect::Field>,
 }
 
 /// The outcome of validation.
@@ -55,11 +57,13 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
         repr_c,
         repr_packed,
         parents,
+        field_attrs,
     } = parsed;
     let ident = &input.ident;
 
     // Errors go out in source order: the struct's attributes (already in `errors`), the
     // item and its generics, then each field.
+    let packed = repr_packed.is_some();
     if let Some(packed) = repr_packed {
         errors.push_spanned(
             packed,
@@ -165,6 +169,12 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
         _ => None,
     };
 
+    let mut reflected = crate::reflect::validate(fields, &field_attrs, &parents, &mut field_errors);
+    if packed {
+        // The fields of a packed struct cannot be borrowed (an error is reported above).
+        reflected.clear();
+    }
+
     // A stable sort keeps each field's errors in the order they were found.
     field_errors.sort_by_key(|&(index, _)| index);
     for (_, error) in field_errors {
@@ -181,6 +191,7 @@ pub fn validate(input: &DeriveInput, parsed: Parsed) -> Validated<'_> {
             is_final: is_final.is_some(),
             krate,
             parent,
+            fields: reflected,
         })
     } else {
         None

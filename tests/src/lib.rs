@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use rcobj::Object;
 
+pub mod reflect;
+
 /// A root type.
 #[derive(Object, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[object(key = "tests.Shape")]

@@ -8,6 +8,9 @@
 //! * `cast/` — upcasts the type system must refuse;
 //! * `forge/` — impls of the traits an upcast trusts, written outside rcobj;
 //! * `combined/` — several errors in one input, reported together and without cascades;
+//! * `reflect/` — the field attributes `#[object(skip)]` and `#[object(rename = "...")]`;
+//!   `reflect/pass/` — reflection that must compile and run (no `unsafe`, absolute paths,
+//!   re-exported runtime, `macro_rules!`);
 //! * `pass/` — what must compile (and run).
 //!
 //! The expected `.stderr` files depend on the rustc version (stable, as pinned for CI) and
@@ -27,5 +30,7 @@ fn ui() {
     t.compile_fail("tests/ui/cast/*.rs");
     t.compile_fail("tests/ui/forge/*.rs");
     t.compile_fail("tests/ui/combined/*.rs");
+    t.compile_fail("tests/ui/reflect/*.rs");
     t.pass("tests/ui/pass/*.rs");
+    t.pass("tests/ui/reflect/pass/*.rs");
 }

@@ -51,6 +51,7 @@ pub struct RuntimeTypeBuilder {
     destructor: Option<Destructor>,
     is_final: bool,
     on_release: Option<Box<dyn FnOnce() + Send>>,
+    fields: Vec<crate::reflect::runtime::DeclaredField>,
 }
 
 impl RuntimeTypeBuilder {
@@ -73,6 +74,7 @@ impl RuntimeTypeBuilder {
             destructor: None,
             is_final: false,
             on_release: None,
+            fields: Vec::new(),
         }
     }
 
@@ -259,6 +261,59 @@ impl RuntimeTypeBuilder {
         self
     }
 
+    /// Declares a field of this type's own part of the value, for reflection
+    /// ([`TypeInfo::fields`], [`repr`](crate::reflect::repr),
+    /// [`structural_eq`](crate::reflect::structural_eq)…): its name, its offset **from the
+    /// start of the object header** (tvm-ffi's convention; the value starts at 24 for an
+    /// alignment up to 8), and what its bytes hold. Fields are listed in the order declared.
+    ///
+    /// [`register`](RuntimeTypeBuilder::register) checks every field: a name, given once;
+    /// inside the type's own part (after the parent's value, before the end of the value);
+    /// aligned to its kind; no overlap with another declared field. It fails with
+    /// [`RuntimeTypeError::FieldOutsideValue`] and its siblings otherwise.
+    ///
+    /// ```
+    /// use rcobj::reflect::{repr, FieldKind};
+    /// use rcobj::{RuntimeTypeBuilder, RuntimeTypeError};
+    ///
+    /// let ty = RuntimeTypeBuilder::new("doc.runtime.field.Point")
+    ///     .layout(16, 8)
+    ///     .field("x", 24, FieldKind::I32)
+    ///     .field("y", 28, FieldKind::I32)
+    ///     .field("tag", 32, FieldKind::Bytes(2))
+    ///     .register()
+    ///     .unwrap();
+    /// let p = ty
+    ///     .new_object(|v| {
+    ///         v[0..4].copy_from_slice(&3i32.to_ne_bytes());
+    ///         v[4..8].copy_from_slice(&(-4i32).to_ne_bytes());
+    ///         v[8..10].copy_from_slice(b"ok");
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(repr(&p), r#"doc.runtime.field.Point(x=3, y=-4, tag=b"ok")"#);
+    ///
+    /// let err = RuntimeTypeBuilder::new("doc.runtime.field.Bad")
+    ///     .layout(8, 8)
+    ///     .field("a", 24, FieldKind::U64)
+    ///     .field("b", 28, FieldKind::U32)
+    ///     .register()
+    ///     .unwrap_err();
+    /// assert_eq!(err, RuntimeTypeError::FieldsOverlap { first: "a".into(), second: "b".into() });
+    /// ```
+    pub fn field(
+        mut self,
+        name: impl Into<String>,
+        offset: usize,
+        kind: crate::reflect::FieldKind,
+    ) -> RuntimeTypeBuilder {
+        self.fields.push(crate::reflect::runtime::DeclaredField {
+            name: name.into(),
+            offset,
+            kind,
+        });
+        self
+    }
+
     /// Sets the destructor of this type's part of the value: a closure, which may own a
     /// context (a binding's class object, a log, …) that lives as long as the type. It is
     /// called once per instance, in the instance's strong phase (when its last strong
@@ -352,7 +407,11 @@ impl RuntimeTypeBuilder {
                 });
             }
         }
-        Ok(())
+        // Saturating: a size too large for any layout is reported by `register`.
+        let offset = value_offset_for(self.align);
+        let own_start = offset.saturating_add(parent.map_or(0, |(p, _)| p.size()));
+        let end = offset.saturating_add(self.size);
+        crate::reflect::runtime::check_fields(&self.fields, own_start, end)
     }
 
     /// Registers the type and returns a counted handle to it. On error nothing is
@@ -411,10 +470,23 @@ impl RuntimeTypeBuilder {
         // which moving does not invalidate) by the `Inner` built below and freed with it.
         let key: *mut str = Box::into_raw(self.key.into_boxed_str());
         let ancestors: *mut [NonNull<TypeInfo>] = Box::into_raw(ancestors.into_boxed_slice());
-        let owned = OwnedParts { key, ancestors };
+        // The declared fields, likewise: their names and the table borrow buffers the
+        // `Inner` owns.
+        let (fields, names) = crate::reflect::runtime::field_table(self.fields);
+        let owned = OwnedParts {
+            key,
+            ancestors,
+            fields,
+            names,
+        };
         // SAFETY: the buffer lives as long as the descriptor (both are freed together, by
         // `release_inner` or the error path below), and only `TypeInfo::key` reads it.
-        let info = unsafe { TypeInfo::runtime(&*key, depth, self.is_final, self.size, self.align) };
+        let mut info =
+            unsafe { TypeInfo::runtime(&*key, depth, self.is_final, self.size, self.align) };
+        // SAFETY: the table lives as long as the descriptor (owned by the `Inner`, freed
+        // with it); `FieldInfo` is neither `Clone` nor `Copy`, so nothing borrowed from it
+        // outlives the descriptor's borrow.
+        info.fields = unsafe { &*fields };
         let inner = Box::into_raw(Box::new(Inner {
             info,
             state: RuntimeState {
@@ -468,6 +540,11 @@ impl RuntimeTypeBuilder {
                         existing,
                     },
                     RegisterError::Full => RuntimeTypeError::NoFreeIndex,
+                    #[cfg(feature = "tvm-ffi")]
+                    RegisterError::TvmFfi(reason) => RuntimeTypeError::TvmFfi {
+                        key: inner.info.key().to_owned(),
+                        reason,
+                    },
                 };
                 // Free it. Dropping a runtime parent's handle may release the parent, whose
                 // callback may panic; the other fields are freed all the same.

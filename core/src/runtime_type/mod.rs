@@ -163,6 +163,53 @@ pub enum RuntimeTypeError {
         /// The key of the type passed.
         given: String,
     },
+    /// A declared field (see [`RuntimeTypeBuilder::field`]) has an empty name.
+    EmptyFieldName,
+    /// Two declared fields have one name.
+    DuplicateFieldName {
+        /// The name.
+        name: String,
+    },
+    /// A declared field does not lie in the type's own part of the value (after the
+    /// parent's part, before the end).
+    FieldOutsideValue {
+        /// The field.
+        name: String,
+        /// Its offset from the object header.
+        offset: usize,
+        /// Its size.
+        size: usize,
+        /// Where the type's own part starts, from the object header.
+        start: usize,
+        /// Where the value ends, from the object header.
+        end: usize,
+    },
+    /// A declared field's offset is not a multiple of its kind's alignment.
+    FieldMisaligned {
+        /// The field.
+        name: String,
+        /// Its offset from the object header.
+        offset: usize,
+        /// The alignment its kind needs.
+        align: usize,
+    },
+    /// Two declared fields overlap.
+    FieldsOverlap {
+        /// The field that starts first.
+        first: String,
+        /// The field that starts inside it.
+        second: String,
+    },
+    /// libtvm_ffi, which allocates every index with the `tvm-ffi` feature, refused the
+    /// type: its key is one of tvm-ffi's own, or another runtime's, or was used in this
+    /// process for a different type.
+    #[cfg(feature = "tvm-ffi")]
+    TvmFfi {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for RuntimeTypeError {
@@ -220,6 +267,36 @@ impl fmt::Display for RuntimeTypeError {
                 "the base value must be a `{expected}` (the type's nearest Rust ancestor), \
                  not a `{given}`"
             ),
+            Self::EmptyFieldName => write!(f, "a declared field has an empty name"),
+            Self::DuplicateFieldName { name } => {
+                write!(f, "two declared fields are named `{name}`")
+            }
+            Self::FieldOutsideValue {
+                name,
+                offset,
+                size,
+                start,
+                end,
+            } => write!(
+                f,
+                "the field `{name}` (offset {offset}, size {size}) does not lie in the type's \
+                 own part of the value, offsets {start}..{end} from the object header"
+            ),
+            Self::FieldMisaligned {
+                name,
+                offset,
+                align,
+            } => write!(
+                f,
+                "the field `{name}` at offset {offset} is not aligned to {align}"
+            ),
+            Self::FieldsOverlap { first, second } => {
+                write!(f, "the fields `{first}` and `{second}` overlap")
+            }
+            #[cfg(feature = "tvm-ffi")]
+            Self::TvmFfi { key, reason } => {
+                write!(f, "tvm-ffi refused the type key `{key}`: {reason}")
+            }
         }
     }
 }
@@ -255,6 +332,9 @@ type DestructorFn = Box<dyn Fn(&mut [u8]) + Send + Sync>;
 struct OwnedParts {
     key: *mut str,
     ancestors: *mut [NonNull<TypeInfo>],
+    /// The declared fields, and the buffer of their names.
+    fields: *mut [crate::reflect::FieldInfo],
+    names: *mut str,
 }
 
 impl OwnedParts {
@@ -268,11 +348,13 @@ impl OwnedParts {
 
 impl Drop for OwnedParts {
     fn drop(&mut self) {
-        // SAFETY: both came from `Box::into_raw` and are freed once, here; the descriptor
-        // that borrowed them is being freed too (or was never published).
+        // SAFETY: all four came from `Box::into_raw` and are freed once, here; the
+        // descriptor that borrowed them is being freed too (or was never published).
         unsafe {
             drop(Box::from_raw(self.key));
             drop(Box::from_raw(self.ancestors));
+            drop(Box::from_raw(self.fields));
+            drop(Box::from_raw(self.names));
         }
     }
 }

@@ -18,7 +18,7 @@ struct Wide {
 static ANCESTORS: [&TypeInfo; 2] = TypeInfo::__ancestors::<Shape, 2>();
 // SAFETY: none; this is the mistake the backstop catches.
 static INFO: TypeInfo = unsafe {
-    TypeInfo::__new::<Wide>("ui.backstop.Wide", None, "Wide", &ANCESTORS, Behaviour::EMPTY)
+    TypeInfo::__new::<Wide>("ui.backstop.Wide", None, "Wide", &ANCESTORS, Behaviour::EMPTY, &[])
 };
 
 // SAFETY: none (the value offsets differ).

@@ -2,7 +2,7 @@
 // field. A root struct derived through it would have that type as its parent without
 // containing it; the derive asserts that the root's parent is rcobj's root (depth 0).
 mod hostile {
-    pub use ::rcobj::{Behaviour, Object, TypeInfo};
+    pub use ::rcobj::{reflect, Behaviour, Object, TypeInfo};
 
     pub mod __private {
         pub use ::rcobj::__private::*;
