@@ -252,6 +252,8 @@ impl TypeInfo {
     /// `Object::SEND_SYNC` of a derived type, from the answer of the derive's probe: only
     /// a `Send + Sync` type has a [`SendSync`] witness (it is made by a function that
     /// requires the bound), so no crate path can make this `true` for a type that is not.
+    /// The derive names `T` (`__send_sync::<Type>`): inferred, it would accept the witness
+    /// of any other type.
     #[doc(hidden)]
     pub const fn __send_sync<T>(witness: Option<SendSync<T>>) -> bool {
         witness.is_some()

@@ -32,9 +32,11 @@
 //!   a raw pointer to a sized type coerces to no other pointee, where a `&Parent` made from
 //!   `&self.field` would deref-coerce, e.g. from a `Box<Parent>`;
 //! * `Send + Sync`: the probe's answer is a witness that only a function bounded by
-//!   `Send + Sync` makes, turned into `SEND_SYNC` by `TypeInfo::__send_sync`; a replaced
-//!   probe can only say "no". Likewise every behaviour entry is made by a function bounded
-//!   by its trait (among them tvm-ffi's creator of default instances);
+//!   `Send + Sync` makes, turned into `SEND_SYNC` by `TypeInfo::__send_sync::<Type>`,
+//!   whose type argument is written out: a replaced probe can only say "no", not hand over
+//!   the witness of another type (`SendSync<u8>`). Likewise every behaviour entry is made
+//!   by a function bounded by its trait and typed with the type (`Entry<Type, _>`, taken by
+//!   `Behaviour::__of::<Type>`), among them tvm-ffi's creator of default instances;
 //! * the upcast traits (`Up`) are `unsafe`: a replacement could only make the derive's
 //!   `unsafe impl` implement another trait, and the type would not upcast at all.
 //!
@@ -310,7 +312,7 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
         unsafe impl #krate::Object for #ident {
             #object_items
             #is_final
-            const SEND_SYNC: bool = #krate::TypeInfo::__send_sync(<#probe>::SEND_SYNC);
+            const SEND_SYNC: bool = #krate::TypeInfo::__send_sync::<#ident>(<#probe>::SEND_SYNC);
         }
         // SAFETY: `Out` is `Self`.
         unsafe impl #private::Up<#private::Z> for #ident {
