@@ -98,6 +98,8 @@ pub(crate) type DeserializeFn =
 type SerializeFn = ();
 #[cfg(not(feature = "serde"))]
 type DeserializeFn = ();
+/// tvm-ffi's creator of default instances (see `tvm_ffi/probe.rs`).
+type CreatorFn = crate::tvm_ffi_probe::Creator;
 
 // A runtime type's entries: closures over its bytes (see `RuntimeEntries`). Any thread may
 // call them, hence `Send + Sync`.
@@ -232,6 +234,10 @@ pub struct Behaviour {
     /// closures themselves are in the type's allocation ([`RuntimeEntries`]). 0 for every
     /// static type.
     runtime: u8,
+    /// With tvm-ffi, the creator of default instances of a `Default + Send + Sync` type
+    /// (registered with tvm-ffi as the type's `TVMFFIObjectCreator`).
+    #[cfg_attr(not(feature = "tvm-ffi"), allow(dead_code))]
+    create: Option<CreatorFn>,
 }
 
 /// One entry of a [`Behaviour`] table for the type `T`, made by `Behaviour`'s `__debug`,
@@ -270,6 +276,8 @@ pub type CloneEntry<T> = Entry<T, CloneFn>;
 pub type SerializeEntry<T> = Entry<T, SerializeFn>;
 #[doc(hidden)]
 pub type DeserializeEntry<T> = Entry<T, DeserializeFn>;
+#[doc(hidden)]
+pub type CreatorEntry<T> = Entry<T, CreatorFn>;
 
 const fn take<T, F>(e: Option<Entry<T, F>>) -> Option<F>
 where
@@ -342,19 +350,58 @@ unsafe fn clone_erased<T: Object + Clone>(p: *const ()) -> NonNull<ObjectHeader>
     unsafe { NonNull::new_unchecked(raw) }
 }
 
-/// Moves the value out of an object whose strong count the caller took to 0 into a new
-/// object of type `T`; returns the new object's header (one strong reference).
+/// The layout of `ObjCell<T>` (`repr(C)`) for a value of `size` and `align`, and the value's
+/// offset: the 24-byte header, the value at the header's size rounded up to its alignment,
+/// the whole rounded up to the larger alignment (tested against `Layout::new`).
+fn cell_layout(size: usize, align: usize) -> (::alloc::alloc::Layout, usize) {
+    let offset = usize::next_multiple_of(24, align);
+    let layout = ::alloc::alloc::Layout::from_size_align(offset + size, align.max(8))
+        .expect("the layout of a type that exists")
+        .pad_to_align();
+    (layout, offset)
+}
+
+/// Moves the value of an object whose strong count the caller just took to 0 into a new
+/// object of the same real type; returns the new object's header (one strong reference).
+///
+/// A bitwise move, which is what `ptr::read` and `Obj::new` would do, made from the real
+/// type's descriptor (size, alignment) and the old header (type index, deleter): one
+/// function for every derived type, so the derive instantiates no code for it. (A generic
+/// `relocate::<T>` in every type's table made each derived type compile all of `Obj::new`
+/// and the release paths for `T`, whether the program moved one or not: most of the
+/// derive's compile time.) The instance stays counted: its value lives on.
 ///
 /// # Safety
-/// `p` is an object of real type `T` whose strong count the caller just took to 0 with
-/// acquire ordering, and the caller hands over the implicit weak reference.
-unsafe fn relocate_erased<T: Object>(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
-    // SAFETY: the caller's contract is `take_value`'s; the handle made here is consumed by
-    // it (a handle of strong count 0 is never dropped).
-    let value = unsafe { Obj::take_value(Obj::<T>::from_raw(p.as_ptr())) };
-    let raw = Obj::into_raw(Obj::new(value));
-    // SAFETY: `into_raw` returns the header of a live object, never null.
-    unsafe { NonNull::new_unchecked(raw) }
+/// `p` is an object of a derived (Rust) type whose strong count the caller just took to 0
+/// with acquire ordering, and the caller hands over the implicit weak reference.
+unsafe fn relocate_moved(p: NonNull<ObjectHeader>) -> NonNull<ObjectHeader> {
+    use ::alloc::alloc::{alloc, handle_alloc_error};
+    let old = p.as_ptr();
+    // SAFETY: live: the caller holds the implicit weak reference.
+    let h = unsafe { &*old };
+    let (index, deleter) = (h.type_index(), h.deleter());
+    let info = registry::info_of(h).expect("the object of a derived type");
+    let (size, align) = (info.size(), info.align());
+    let (layout, offset) = cell_layout(size, align);
+    // SAFETY: never zero-sized (the header alone is 24 bytes).
+    let new = unsafe { alloc(layout) }.cast::<ObjectHeader>();
+    if new.is_null() {
+        handle_alloc_error(layout);
+    }
+    // SAFETY: `new` is a fresh block of the real type's cell layout: write a fresh header
+    // (the old object's index and deleter) and move the value's bytes over; the old value
+    // is not dropped (it moved), and the old block is released through our implicit weak
+    // reference (its deleter frees it once the last weak handle goes).
+    unsafe {
+        ObjectHeader::write_fresh(new, index, deleter);
+        ptr::copy_nonoverlapping(
+            old.cast::<u8>().add(offset),
+            new.cast::<u8>().add(offset),
+            size,
+        );
+        crate::deleter::release_weak(old);
+        NonNull::new_unchecked(new)
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -422,6 +469,7 @@ impl Behaviour {
         deserialize: None,
         send_sync: false,
         runtime: 0,
+        create: None,
     };
 
     /// The root [`AnyObject`]'s table: no entries (its impls are identities, never run on
@@ -479,6 +527,7 @@ impl Behaviour {
         clone: Option<CloneEntry<T>>,
         serialize: Option<SerializeEntry<T>>,
         deserialize: Option<DeserializeEntry<T>>,
+        create: Option<CreatorEntry<T>>,
     ) -> Behaviour {
         Behaviour {
             debug: take(debug),
@@ -489,11 +538,12 @@ impl Behaviour {
             cmp: take(cmp),
             hash: take(hash),
             clone: take(clone),
-            relocate: Some(relocate_erased::<T> as RelocateFn),
+            relocate: Some(relocate_moved as RelocateFn),
             serialize: take(serialize),
             deserialize: take(deserialize),
             send_sync: T::SEND_SYNC,
             runtime: 0,
+            create: take(create),
         }
     }
 
@@ -597,6 +647,99 @@ impl Behaviour {
     pub(crate) fn send_sync(&self) -> bool {
         self.send_sync
     }
+
+    /// The creator entry of `T` (tvm-ffi's `Obj::new(T::default())`). Used by the derive.
+    #[doc(hidden)]
+    #[cfg(feature = "tvm-ffi")]
+    pub const fn __create<T: Object + Default + Send + Sync>() -> CreatorEntry<T> {
+        Entry::new(crate::tvm_ffi::field::create::<T> as CreatorFn)
+    }
+
+    /// The type's creator of default instances, if it has one.
+    #[cfg(feature = "tvm-ffi")]
+    pub(crate) fn creator(&self) -> Option<CreatorFn> {
+        self.create
+    }
+}
+
+/// The probe the derive resolves at each concrete type: `<Probe<T>>::DEBUG` is the inherent
+/// constant below (`Some(entry)`) exactly when `T: Debug`, and [`Lacks`]'s default (`None`)
+/// otherwise; likewise for every other trait, `EQ`, `SEND_SYNC` and `CREATE` (with the
+/// `tvm-ffi` feature, tvm-ffi's creator of a `Default + Send + Sync` type). Defined once here
+/// rather than in every expansion (a struct, a trait and a dozen impls per type, most of
+/// the derive's compile time); the answer is still decided at the concrete type, where
+/// the derive names it. Used by the derive; not for direct use.
+///
+/// The derive reaches it through the user's crate path, which may replace it: a
+/// replacement can still only answer "no" for an entry (every entry, and the `Send + Sync`
+/// witness, is made by a function that requires the trait), or claim `Eq` for a type that
+/// is not, which no safety argument rests on.
+#[doc(hidden)]
+pub struct Probe<T>(PhantomData<fn(T) -> T>);
+
+/// The fallbacks of [`Probe`]: every trait not implemented. The derive imports it
+/// (`use ... as _`) next to the uses. Not for direct use.
+#[doc(hidden)]
+pub trait Lacks<T> {
+    /// Not `Debug`.
+    const DEBUG: Option<DebugEntry<T>> = None;
+    /// Not `Display`.
+    const DISPLAY: Option<DisplayEntry<T>> = None;
+    /// Not `PartialEq`.
+    const PARTIAL_EQ: Option<EqEntry<T>> = None;
+    /// Not `Eq`.
+    const EQ: bool = false;
+    /// Not `PartialOrd`.
+    const PARTIAL_ORD: Option<PartialCmpEntry<T>> = None;
+    /// Not `Ord`.
+    const ORD: Option<CmpEntry<T>> = None;
+    /// Not `Hash`.
+    const HASH: Option<HashEntry<T>> = None;
+    /// Not `Clone`.
+    const CLONE: Option<CloneEntry<T>> = None;
+    /// Not `Serialize` (or no `serde` feature).
+    const SERIALIZE: Option<SerializeEntry<T>> = None;
+    /// Not `DeserializeOwned` (or no `serde` feature).
+    const DESERIALIZE: Option<DeserializeEntry<T>> = None;
+    /// Not `Send + Sync`.
+    const SEND_SYNC: Option<crate::type_info::SendSync<T>> = None;
+    /// No creator for tvm-ffi: not `Default + Send + Sync`, or no `tvm-ffi` feature.
+    const CREATE: Option<CreatorEntry<T>> = None;
+}
+
+impl<T> Lacks<T> for Probe<T> {}
+
+macro_rules! probe {
+    ($($name:ident: $entry:ty, [$($bound:tt)*], $ctor:expr;)*) => {$(
+        impl<T: $($bound)*> Probe<T> {
+            #[doc(hidden)]
+            pub const $name: Option<$entry> = Some($ctor);
+        }
+    )*};
+}
+
+probe! {
+    DEBUG: DebugEntry<T>, [fmt::Debug], Behaviour::__debug::<T>();
+    DISPLAY: DisplayEntry<T>, [fmt::Display], Behaviour::__display::<T>();
+    PARTIAL_EQ: EqEntry<T>, [PartialEq], Behaviour::__eq::<T>();
+    PARTIAL_ORD: PartialCmpEntry<T>, [PartialOrd], Behaviour::__partial_cmp::<T>();
+    ORD: CmpEntry<T>, [Ord], Behaviour::__cmp::<T>();
+    HASH: HashEntry<T>, [Hash], Behaviour::__hash::<T>();
+    CLONE: CloneEntry<T>, [Object + Clone], Behaviour::__clone::<T>();
+    SERIALIZE: SerializeEntry<T>, [MaybeSerialize + 'static], Behaviour::__serialize::<T>();
+    DESERIALIZE: DeserializeEntry<T>, [Object + MaybeDeserialize], Behaviour::__deserialize::<T>();
+    SEND_SYNC: crate::type_info::SendSync<T>, [Send + Sync], crate::type_info::SendSync::new();
+}
+
+impl<T: Eq> Probe<T> {
+    #[doc(hidden)]
+    pub const EQ: bool = true;
+}
+
+#[cfg(feature = "tvm-ffi")]
+impl<T: Object + Default + Send + Sync> Probe<T> {
+    #[doc(hidden)]
+    pub const CREATE: Option<CreatorEntry<T>> = Some(Behaviour::__create::<T>());
 }
 
 impl fmt::Debug for Behaviour {
@@ -1015,4 +1158,36 @@ pub(crate) fn clone_real<T: Object>(p: NonNull<ObjCell<T>>) -> Option<Obj<T>> {
     // one strong reference we take over. Its real type is the one `p`'s handle already
     // pointed at, so the handle's `Send`/`Sync` promise is unchanged.
     Some(unsafe { Obj::from_raw(raw.as_ptr()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use ::alloc::alloc::Layout;
+
+    use crate::cell::{value_offset, ObjCell};
+
+    /// `relocate_moved` allocates what `deleter::<T>` frees: `ObjCell<T>`'s layout.
+    #[test]
+    fn cell_layout_is_objcells() {
+        #[repr(align(16))]
+        struct A16(#[allow(dead_code)] u8);
+        #[repr(align(64))]
+        struct A64(#[allow(dead_code)] [u8; 65]);
+        fn check<T>() {
+            let (layout, offset) =
+                super::cell_layout(core::mem::size_of::<T>(), core::mem::align_of::<T>());
+            assert_eq!(layout, Layout::new::<ObjCell<T>>());
+            assert_eq!(offset, value_offset::<T>());
+        }
+        check::<()>();
+        check::<u8>();
+        check::<[u8; 3]>();
+        check::<u32>();
+        check::<u64>();
+        check::<(u64, u8)>();
+        check::<u128>();
+        check::<A16>();
+        check::<A64>();
+        check::<[u64; 5]>();
+    }
 }

@@ -317,6 +317,30 @@ pub(crate) fn add_releasing(index: i32, delta: i64) -> Option<CallbackPanic> {
     })
 }
 
+/// The fast path of [`add`] alone: adds `delta` to this thread's slot of `index` and
+/// returns `true`, or returns `false` and counts nothing (the caller takes the slow path).
+///
+/// `index` may be `UNASSIGNED` (-1): it wraps past every slot and fails the one compare,
+/// so [`UniqueObj::new`](crate::UniqueObj::new) tests "index assigned" and "counted in the
+/// thread's slot" with a single branch.
+#[inline(always)]
+pub(crate) fn add_fast(index: i32, delta: i64) -> bool {
+    // In 64 bits from the zero-extended index, so the slot needs no extension before it
+    // addresses the array: an index below `FIRST_DYNAMIC_INDEX` (or -1) still wraps to a
+    // huge slot.
+    let slot = (index as u32 as usize).wrapping_sub(FIRST_DYNAMIC_INDEX as usize);
+    LOCAL.with(|local| {
+        // As in `add`.
+        if slot < local.limit.load(Relaxed) as usize {
+            // SAFETY: `limit` is 0 or `THREAD_SLOTS`, so `slot` is in bounds.
+            bump(unsafe { local.slots.get_unchecked(slot) }, delta);
+            true
+        } else {
+            false
+        }
+    })
+}
+
 /// Adds `delta` to a slot only this thread writes: a relaxed load and a relaxed store, no
 /// RMW instruction. Relaxed so that readers under the lock never race.
 #[inline(always)]

@@ -38,6 +38,17 @@ pub(crate) fn add(index: i32, delta: i64) {
     }
 }
 
+/// As `counts::add_fast` with `std`: counts and returns `true`, or returns `false` for an
+/// unassigned index (-1), which the caller resolves first.
+#[inline(always)]
+pub(crate) fn add_fast(index: i32, delta: i64) -> bool {
+    if index < 0 {
+        return false;
+    }
+    add(index, delta);
+    true
+}
+
 /// As [`add`]: without per-thread slots there is no merge, so nothing is released here.
 #[inline(always)]
 pub(crate) fn add_releasing(index: i32, delta: i64) -> Option<CallbackPanic> {

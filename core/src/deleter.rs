@@ -104,19 +104,41 @@ mod unwind {
     }
 
     /// Brackets a deleter call made by Rust; returns a panic it parked.
+    ///
+    /// Inline: the increment of the depth. The decrement ([`leave`]) and taking the parked
+    /// panic (whose slot has a destructor, so its first use registers one) are out of
+    /// line, so that the caller keeps nothing in registers across the call.
     #[inline]
     pub(crate) fn bracket(call: impl FnOnce()) -> Option<Payload> {
         RELEASE.with(|r| r.depth.set(r.depth.get() + 1));
         call();
+        if leave() {
+            take_parked()
+        } else {
+            None
+        }
+    }
+
+    /// The end of a bracket: one level out; whether the deleter parked a panic.
+    ///
+    /// Out of line, so that nothing is live across the deleter call in the caller (inline,
+    /// the thread-local's address was kept in a saved register across it): a chain of
+    /// nested objects released through ancestor-typed handles then costs 16 bytes less
+    /// stack per level, for one more call on this (not the common) path.
+    #[inline(never)]
+    fn leave() -> bool {
         RELEASE.with(|r| {
             r.depth.set(r.depth.get() - 1);
-            if r.panicked.get() {
-                r.panicked.set(false);
-                PARKED.with(|p| p.take())
-            } else {
-                None
-            }
+            r.panicked.get()
         })
+    }
+
+    /// The panic a deleter parked for the release that just returned.
+    #[cold]
+    #[inline(never)]
+    fn take_parked() -> Option<Payload> {
+        RELEASE.with(|r| r.panicked.set(false));
+        PARKED.with(|p| p.take())
     }
 
     /// Prints `message` and aborts the process.
@@ -306,53 +328,92 @@ pub(crate) unsafe fn drop_value<T: Object>(cell: *mut ObjCell<T>, free: bool) {
 /// As for [`drop_value`].
 #[inline(always)]
 unsafe fn drop_value_impl<T: Object>(cell: *mut ObjCell<T>, free: bool, in_deleter: bool) {
-    /// Counts the instance out and frees the block, on return or while unwinding.
-    struct Finish<T: Object> {
-        cell: *mut ObjCell<T>,
-        index: i32,
-        free: bool,
-        in_deleter: bool,
+    // Four instantiations, so that `free` and `in_deleter` are constants inside each and
+    // the guard holds nothing but the cell pointer (see `drop_value_then`). The callers
+    // pass constants for both but the deleter's `free`, so the branches fold.
+    match (free, in_deleter) {
+        // SAFETY: as the caller guarantees.
+        (true, false) => unsafe { drop_value_then::<T, true, false>(cell) },
+        // SAFETY: as the caller guarantees.
+        (false, false) => unsafe { drop_value_then::<T, false, false>(cell) },
+        // SAFETY: as the caller guarantees.
+        (true, true) => unsafe { drop_value_then::<T, true, true>(cell) },
+        // SAFETY: as the caller guarantees.
+        (false, true) => unsafe { drop_value_then::<T, false, true>(cell) },
     }
-    impl<T: Object> Drop for Finish<T> {
+}
+
+/// [`drop_value_impl`] with `free` and `in_deleter` as constants.
+///
+/// The only state kept across `T::drop` is the cell pointer: the type index is read from
+/// the header after the value is gone (the header outlives the value), and the flags are
+/// constants. So a release frame needs one callee-saved register, and a chain of nested
+/// objects dropped recursively costs as little stack per level as `Arc`'s (BENCHMARKS.md,
+/// "Stack per drop level"): with the index and the flags in the guard, the frame was 16
+/// bytes larger.
+///
+/// # Safety
+///
+/// As for [`drop_value`], with `free` = `FREE`.
+#[inline(always)]
+unsafe fn drop_value_then<T: Object, const FREE: bool, const IN_DELETER: bool>(
+    cell: *mut ObjCell<T>,
+) {
+    /// Counts the instance out and frees the block, on return or while unwinding.
+    struct Finish<T: Object, const FREE: bool, const IN_DELETER: bool>(*mut ObjCell<T>);
+    impl<T: Object, const FREE: bool, const IN_DELETER: bool> Drop for Finish<T, FREE, IN_DELETER> {
         #[inline(always)]
         fn drop(&mut self) {
-            let released = counts::add_releasing(self.index, -1);
-            if self.free {
-                // SAFETY: the value is dropped (or its drop unwound, which still ends its
-                // life) and, by `drop_value`'s contract, no one uses the block afterwards.
-                unsafe { ObjCell::<T>::free(self.cell) };
-            }
-            if let Some(p) = released {
-                callback_panicked(p, self.in_deleter);
+            // SAFETY: the header outlives the value (the block is freed below at the
+            // earliest); its type index never changes.
+            let index = unsafe { (*self.0).header.type_index() };
+            // Branch: the count in this thread's slot, then the free, inline. The slow
+            // count (which may merge, release runtime types and return a callback's panic)
+            // is out of line with everything it needs: inline, its `Option` of a panic made
+            // every release frame larger and `Obj::drop` too big to inline.
+            if counts::add_fast(index, -1) {
+                if FREE {
+                    // SAFETY: the value is dropped (or its drop unwound, which still ends
+                    // its life) and, by `drop_value`'s contract, no one uses the block
+                    // afterwards.
+                    unsafe { ObjCell::<T>::free(self.0) };
+                }
+            } else {
+                // SAFETY: as above.
+                unsafe { finish_slow::<T, FREE, IN_DELETER>(self.0, index) };
             }
         }
     }
+    /// The slow end of a release: count out the slow way (linking the thread, merging
+    /// when asked), free, then raise a panic of a released runtime type's callback.
+    ///
+    /// # Safety
+    ///
+    /// As for the free in `Finish::drop`.
     #[cold]
     #[inline(never)]
-    fn callback_panicked(p: CallbackPanic, in_deleter: bool) {
-        if in_deleter {
-            park_callback_or_abort(p);
-        } else {
-            resume_callback(p);
+    unsafe fn finish_slow<T: Object, const FREE: bool, const IN_DELETER: bool>(
+        cell: *mut ObjCell<T>,
+        index: i32,
+    ) {
+        let released = counts::add_releasing(index, -1);
+        if FREE {
+            // SAFETY: as the caller guarantees.
+            unsafe { ObjCell::<T>::free(cell) };
+        }
+        if let Some(p) = released {
+            if IN_DELETER {
+                park_callback_or_abort(p);
+            } else {
+                resume_callback(p);
+            }
         }
     }
-    // SAFETY: the cell is live. We project to the value with a raw pointer, so no
-    // reference spans the header, which other threads may still be updating through weak
-    // references; the header's type index never changes.
-    let (value, index) = unsafe {
-        (
-            ptr::addr_of_mut!((*cell).value),
-            (*cell).header.type_index(),
-        )
-    };
-    let finish = Finish {
-        cell,
-        index,
-        free,
-        in_deleter,
-    };
-    // SAFETY: the value is live and dropped exactly once (the strong phase runs once).
-    unsafe { ptr::drop_in_place(value) };
+    let finish = Finish::<T, FREE, IN_DELETER>(cell);
+    // SAFETY: the cell is live, and the value is dropped exactly once (the strong phase
+    // runs once). We project to the value with a raw pointer, so no reference spans the
+    // header, which other threads may still be updating through weak references.
+    unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*cell).value)) };
     drop(finish);
 }
 
@@ -424,10 +485,16 @@ pub(crate) fn count_overflow(header: &ObjectHeader, which: &str) -> ! {
 /// not from a `&ObjectHeader`), since the deleter drops the value and may free it.
 #[inline]
 pub(crate) unsafe fn call_from_rust(header: *const ObjectHeader, flags: i32) -> Option<Payload> {
-    // SAFETY: the caller guarantees the header is live; the deleter field never changes.
-    let d = unsafe { (*header).deleter() }?;
-    // SAFETY: guaranteed by the caller.
-    unwind::bracket(|| unsafe { d(header.cast_mut().cast(), flags) })
+    // The deleter is read inside the bracket (an object without one only costs the
+    // bracket), so that nothing loaded before the thread-local update must survive it.
+    unwind::bracket(|| {
+        // SAFETY: the caller guarantees the header is live; the deleter field never
+        // changes.
+        if let Some(d) = unsafe { (*header).deleter() } {
+            // SAFETY: guaranteed by the caller.
+            unsafe { d(header.cast_mut().cast(), flags) }
+        }
+    })
 }
 
 /// Runs both phases of an object whose last reference of any kind the caller holds
@@ -447,22 +514,37 @@ pub(crate) unsafe fn release_both<T: Object>(cell: *mut ObjCell<T>) {
     let header = unsafe { &(*cell).header };
     // Branch: the handle's static type is the real type, with our deleter. Saves the
     // indirect call and the thread-local bracket; panics unwind straight to the caller.
+    // This path makes no call but `T::drop` and the tail call of the free, so its frame
+    // holds only the cell pointer kept across `T::drop`.
     if is_own_deleter::<T>(header) {
         // SAFETY: the deleter is `deleter::<T>`, so the block is an `ObjCell<T>` allocated
         // by this crate; neither phase ran and no one else holds a reference.
         unsafe { drop_value::<T>(cell, true) };
     } else {
-        // An ancestor-typed handle, or a foreign object: through the deleter pointer. That
-        // deleter sees the word a decrementing release leaves before a BOTH call (strong 0,
-        // weak 1), also after the unshared release, which did not write it. A plain store:
-        // no other reference exists.
-        header.word().store(WEAK_ONE, Ordering::Relaxed);
-        // SAFETY: neither phase ran; the object is ours alone.
-        // The deleter gets a pointer derived from `cell`, never from the `&ObjectHeader`
-        // above, whose provenance covers the header only.
-        if let Some(p) = unsafe { call_from_rust(cell.cast(), DELETER_BOTH) } {
-            resume(p);
-        }
+        // SAFETY: as for this function; the pointer is derived from `cell`.
+        unsafe { release_both_through_deleter(cell.cast()) };
+    }
+}
+
+/// [`release_both`] for an ancestor-typed handle or a foreign object: through the deleter
+/// pointer, inside the thread-local bracket. Not generic, and out of line (a tail call
+/// from `release_both`), so that the bracket's saves stay out of the own-deleter path.
+///
+/// # Safety
+///
+/// As for [`release_both`]; `header` carries the provenance of the whole block.
+#[inline(never)]
+unsafe fn release_both_through_deleter(header: *mut ObjectHeader) {
+    // That deleter sees the word a decrementing release leaves before a BOTH call (strong
+    // 0, weak 1), also after the unshared release, which did not write it. A plain store:
+    // no other reference exists.
+    // SAFETY: live (the caller's reference).
+    unsafe { (*header).word().store(WEAK_ONE, Ordering::Relaxed) };
+    // SAFETY: neither phase ran; the object is ours alone. The deleter gets a pointer
+    // derived from the cell, never from a `&ObjectHeader`, whose provenance covers the
+    // header only.
+    if let Some(p) = unsafe { call_from_rust(header, DELETER_BOTH) } {
+        resume(p);
     }
 }
 

@@ -297,6 +297,17 @@ impl ObjectHeader {
         }
     }
 
+    /// Sets the type index of a header written by [`write_fresh`](Self::write_fresh).
+    ///
+    /// # Safety
+    ///
+    /// `dst` is a header no other thread can see yet, valid for writes.
+    #[inline]
+    pub(crate) unsafe fn set_type_index(dst: *mut ObjectHeader, type_index: i32) {
+        // SAFETY: as the caller guarantees.
+        unsafe { ptr::addr_of_mut!((*dst).type_index).write(type_index) };
+    }
+
     /// The number of strong references.
     ///
     /// ```

@@ -660,43 +660,69 @@ pub use rcobj_macros::Object;
 ///
 /// The derive reaches this module through the user's `#[object(crate = "...")]` path,
 /// which may name a module that replaces any of these items with its own. So nothing here
-/// is trusted for soundness: the layout checks use `::core` only, the descriptor is built
-/// by inherent functions of [`TypeInfo`](crate::TypeInfo) from the parent's [`Object`]
-/// constants, and the traits a cast trusts are `unsafe` (a replacement could only make the
-/// derive's `unsafe impl`s implement another trait, so the type would not cast at all).
-/// The items here are for the expansion to name, and for good error messages.
+/// is trusted for soundness: the descriptor and the layout checks are inherent functions
+/// of [`TypeInfo`](crate::TypeInfo) fed with [`Object`] constants (and `::core::mem`),
+/// `Object::SEND_SYNC` needs a `SendSync` witness only rcobj makes, and the traits a cast
+/// trusts are `unsafe` (a replacement could only make the derive's `unsafe impl`s
+/// implement another trait, so the type would not cast at all). The items here are for
+/// the expansion to name (the probe, the marker traits), and for good error messages.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::behaviour::{
-        CloneEntry, CmpEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry, HashEntry,
-        MaybeDeserialize, MaybeSerialize, PartialCmpEntry, SerializeEntry,
+        CloneEntry, CmpEntry, CreatorEntry, DebugEntry, DeserializeEntry, DisplayEntry, EqEntry,
+        HashEntry, Lacks, MaybeDeserialize, MaybeSerialize, PartialCmpEntry, Probe, SerializeEntry,
     };
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
     pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
     pub use crate::registry::Registration;
-    pub use crate::tvm_ffi_probe::{
-        Creator, CreatorProbe, FfiProbe, FieldAccess, NoCreator, NoFfiField,
-    };
-    pub use crate::type_info::{S, Z};
+    pub use crate::tvm_ffi_probe::{FfiProbe, FieldAccess, NoFfiField};
+    pub use crate::type_info::{SendSync, S, Z};
     pub use crate::TypeInfo;
     pub use inventory;
 
-    /// Implemented by the derive for every type not declared `final`.
-    ///
-    /// # Safety
-    ///
-    /// Only the derive implements it, for non-final types.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` is `final`: no object type may name it as `#[parent]`",
-        label = "final parent",
-        note = "remove `final` from `{Self}`'s `#[object(...)]`, or derive from one of its ancestors"
-    )]
-    pub unsafe trait Inheritable: crate::Object {}
+    /// The constructor `ctor!` registers for the derived type `T`: submits its descriptor
+    /// to the registry. Runs before `main` (or when a library is loaded); cannot panic.
+    pub extern "C" fn submit<T: crate::Object>() {
+        crate::registry::submit(T::TYPE_INFO);
+    }
 
-    /// Compile-time check used by the derive: `P` may be a parent.
-    pub const fn require_inheritable<P: Inheritable>() {}
+    /// Registers [`submit::<$ty>`](submit) as a constructor of the program: a `static`
+    /// function pointer in the platform's constructor section (the sections and targets of
+    /// `inventory`'s `submit!`, which this replaces for the derive).
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __rcobj_ctor {
+        ($($krate:ident)::+, $ty:ty) => {
+            #[used]
+            #[cfg_attr(
+                any(
+                    target_family = "wasm",
+                    target_os = "linux",
+                    target_os = "android",
+                    target_os = "dragonfly",
+                    target_os = "freebsd",
+                    target_os = "haiku",
+                    target_os = "illumos",
+                    target_os = "netbsd",
+                    target_os = "nto",
+                    target_os = "openbsd",
+                    target_os = "redox",
+                    target_os = "vxworks",
+                    target_os = "none",
+                ),
+                link_section = ".init_array"
+            )]
+            #[cfg_attr(
+                any(target_os = "macos", target_os = "ios"),
+                link_section = "__DATA,__mod_init_func,mod_init_funcs"
+            )]
+            #[cfg_attr(windows, link_section = ".CRT$XCU")]
+            static __RCOBJ_CTOR: extern "C" fn() = $($krate)::+::__private::submit::<$ty>;
+        };
+    }
+    pub use crate::__rcobj_ctor as ctor;
 
     /// Compile-time check used by the derive: `P` is an object type.
     pub const fn require_object<P: crate::Object>() {}
@@ -726,8 +752,4 @@ pub mod __private {
     unsafe impl ParentType for crate::AnyObject {
         type This = crate::AnyObject;
     }
-
-    // SAFETY: the root is not final. (`do_not_recommend`: not worth listing in errors.)
-    #[diagnostic::do_not_recommend]
-    unsafe impl Inheritable for crate::AnyObject {}
 }

@@ -1,10 +1,13 @@
 //! The type registry: index allocation and lookup by key or index.
 //!
-//! Every type that `#[derive(Object)]` emits is submitted at link time (through the
-//! `inventory` crate), so [`by_key`] finds it before its first instance exists. Indices are
-//! assigned on the first use of the registry, all at once, in key order: [`AnyObject`] is
-//! 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next one, … — a range that
-//! libtvm_ffi's own type table never reaches (it numbers its dynamic types from 128).
+//! Every type that `#[derive(Object)]` emits is submitted at link time (a constructor in the
+//! platform's constructor section, `__private::ctor!`, the mechanism of the `inventory`
+//! crate with one `static` per type), so [`by_key`] finds it before its first instance
+//! exists. Indices are assigned on the first use of the registry, all at once, in key
+//! order: [`AnyObject`] is 64, derived types get [`FIRST_DYNAMIC_INDEX`] (2^24), the next
+//! one, … — a range that libtvm_ffi's own type table never reaches (it numbers its dynamic
+//! types from 128). With the `tvm-ffi` feature libtvm_ffi allocates every index instead,
+//! parents first, from its 128 (one index space, see `rcobj::tvm_ffi`).
 //!
 //! Keys:
 //!
@@ -58,15 +61,56 @@ use crate::counts::{self, MAX_TYPES};
 use crate::header::ObjectHeader;
 use crate::type_info::{AnyObject, Object, TypeInfo, ANY_OBJECT_INDEX, FIRST_DYNAMIC_INDEX};
 
-/// A link-time registration, emitted by the derive. Not part of the public API.
+/// A link-time registration through `inventory`, as the derive emitted before it
+/// registered a constructor per type (`__private::ctor!`); still collected. Not part of
+/// the public API.
 #[doc(hidden)]
-pub struct Registration(
-    pub &'static TypeInfo,
-    /// With tvm-ffi, the type's creator of default instances, if it is `Default`.
-    pub Option<crate::tvm_ffi_probe::Creator>,
-);
+pub struct Registration(pub &'static TypeInfo);
 
 inventory::collect!(Registration);
+
+/// The descriptors of the derived types linked into the program, pushed by the constructor
+/// the derive registers for each (`__private::ctor!`, run before `main` or when a library is
+/// loaded), linked through `TypeInfo::next_submitted`. One `static` per type in the user's
+/// crate and one generic function instance, where `inventory::submit!` made a node, a
+/// function and a `static` per type (BENCHMARKS.md, "Compile time of the derive").
+static SUBMITTED: AtomicPtr<TypeInfo> = AtomicPtr::new(ptr::null_mut());
+
+/// Links a derived type's descriptor into [`SUBMITTED`]. Lock-free, allocation-free and
+/// panic-free: it runs in a constructor, before `main`. A second call for one type (a
+/// constructor run twice, as a WebAssembly host may do) does nothing.
+pub(crate) fn submit(info: &'static TypeInfo) {
+    // Relaxed: only this flag's own value matters (one winner).
+    if info.submitted.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let node = ptr::from_ref(info).cast_mut();
+    // Relaxed: the value is only a guess for the CAS below.
+    let mut head = SUBMITTED.load(Ordering::Relaxed);
+    loop {
+        // Relaxed: published by the Release CAS below.
+        info.next_submitted.store(head, Ordering::Relaxed);
+        // Release: pairs with the Acquire load in `submitted`, so a reader that sees this
+        // node sees its link (and, through the chain of RMWs, every earlier node's).
+        match SUBMITTED.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(now) => head = now,
+        }
+    }
+}
+
+/// Every submitted descriptor.
+fn submitted() -> impl Iterator<Item = &'static TypeInfo> {
+    // Acquire: pairs with the Release CAS of every `submit` (see there).
+    let mut next = SUBMITTED.load(Ordering::Acquire);
+    core::iter::from_fn(move || {
+        // SAFETY: only `&'static TypeInfo`s are ever linked.
+        let info: &'static TypeInfo = unsafe { next.as_ref()? };
+        // Relaxed: ordered by the Acquire load above.
+        next = info.next_submitted.load(Ordering::Relaxed);
+        Some(info)
+    })
+}
 
 /// Lock-free index → descriptor table for casts. An entry is published (Release) before
 /// its index is handed out; a static type's never changes, a runtime type's is cleared
@@ -287,9 +331,12 @@ struct StaticLayout {
 /// effect on the types themselves), real duplicates recorded as clashes, slots in key
 /// order.
 fn static_layout() -> Result<StaticLayout, String> {
+    // The derive's constructors submit to `SUBMITTED`; `inventory` still collects any
+    // `Registration` submitted the old way.
     let mut infos: Vec<&'static TypeInfo> = inventory::iter::<Registration>
         .into_iter()
         .map(|r| r.0)
+        .chain(submitted())
         .collect();
     infos.sort_by_key(|t| ptr::from_ref(*t) as usize);
     infos.dedup_by(|a, b| ptr::eq(*a, *b));

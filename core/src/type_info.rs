@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::behaviour::Behaviour;
-use core::sync::atomic::{AtomicBool, AtomicI32};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
 
 use crate::counts::TypeRc;
 
@@ -94,6 +94,12 @@ pub struct TypeInfo {
     /// Set (once, under the registry lock, before the type is published) when `key()` is
     /// `site_key`.
     pub(crate) uses_site_key: AtomicBool,
+    /// Set by the first run of the constructor the derive registers for the type
+    /// (`registry::submit`), which links the descriptor into the list of submitted types
+    /// through `next_submitted`. Null and false for the root, runtime types and tvm-ffi's own
+    /// types.
+    pub(crate) submitted: AtomicBool,
+    pub(crate) next_submitted: AtomicPtr<TypeInfo>,
     rust_name: &'static str,
     pub(crate) index: AtomicI32,
     depth: usize,
@@ -102,14 +108,14 @@ pub struct TypeInfo {
     is_final: bool,
     size: usize,
     align: usize,
+    /// The reflected own fields, in declaration order (see `reflect::field`).
+    pub(crate) fields: &'static [crate::reflect::FieldInfo],
     /// The runtime part of a runtime-defined type ([`RuntimeState`]); null for a static
     /// type. A runtime type's own `parent` and `ancestors` fields are `None` and empty: its
     /// hierarchy lives behind this pointer, as raw pointers, because it lives only as long
     /// as the type (never as a `'static` reference). Its `key` field borrows the type's
     /// key buffer; it is read only through [`key`](TypeInfo::key), which bounds it by the
     /// borrow of the descriptor.
-    /// The reflected own fields, in declaration order (see `reflect::field`).
-    pub(crate) fields: &'static [crate::reflect::FieldInfo],
     pub(crate) rc: *const RuntimeState,
     /// What the type does for the standard traits (filled by the derive; empty for the
     /// root; for a runtime type, which entries its builder supplied).
@@ -138,68 +144,119 @@ unsafe impl Sync for TypeInfo {}
 unsafe impl Send for TypeInfo {}
 
 impl TypeInfo {
-    /// Builds a descriptor. Used by the derive; `ancestors` lists the root first and
-    /// excludes the type itself, so its length is `depth`; `fields` are the type's own
-    /// reflected fields.
+    /// Builds the descriptor of the derived type `T`. Used by the derive; `ancestors` is
+    /// the table [`__ancestors`](Self::__ancestors) built for `T`'s parent, `fields` the
+    /// type's own reflected fields (its field table, or empty). Depth, parent, finality,
+    /// size and alignment come from `T`'s and its parent's `Object` constants here, not
+    /// from the expansion: fewer tokens per type, and nothing the derive could get wrong.
     ///
     /// # Safety
     ///
     /// The result must initialise a `static`: the registry keeps `&'static` references to
     /// every descriptor whose index it assigns.
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const unsafe fn __new(
+    pub const unsafe fn __new<T: Object>(
         key: &'static str,
         site_key: Option<&'static str>,
         rust_name: &'static str,
-        depth: usize,
-        parent: Option<&'static TypeInfo>,
         ancestors: &'static [&'static TypeInfo],
-        is_final: bool,
-        size: usize,
-        align: usize,
         behaviour: Behaviour,
         fields: &'static [crate::reflect::FieldInfo],
     ) -> TypeInfo {
         assert!(
-            ancestors.len() == depth,
+            ancestors.len() == <T::Parent as Object>::DEPTH + 1,
             "ancestors must list every ancestor"
         );
         TypeInfo {
             key,
             site_key,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name,
             index: AtomicI32::new(UNASSIGNED),
-            depth,
-            parent,
+            depth: ancestors.len(),
+            parent: Some(<T::Parent as Object>::TYPE_INFO),
             ancestors,
-            is_final,
-            size,
-            align,
+            is_final: T::IS_FINAL,
+            size: core::mem::size_of::<T>(),
+            align: core::mem::align_of::<T>(),
             fields,
             rc: core::ptr::null(),
             behaviour,
         }
     }
 
-    /// Builds the ancestors table of a child of `parent` at compile time: the parent's
-    /// ancestors followed by the parent. Used by the derive, as `TypeInfo::__ancestors`:
-    /// an inherent function of this type, which no path given to `#[object(crate = ...)]`
-    /// can replace (the `Object` impl's constants make that path's `TypeInfo` this one).
+    /// Builds the ancestors table of a child of `P` at compile time: `P`'s ancestors
+    /// followed by `P`. Used by the derive, as `TypeInfo::__ancestors`: an inherent
+    /// function of this type, which no path given to `#[object(crate = ...)]` can replace
+    /// (the `Object` impl's constants make that path's `TypeInfo` this one).
     #[doc(hidden)]
-    pub const fn __ancestors<const N: usize>(
-        parent_ancestors: &'static [&'static TypeInfo],
-        parent: &'static TypeInfo,
-    ) -> [&'static TypeInfo; N] {
+    pub const fn __ancestors<P: Object, const N: usize>() -> [&'static TypeInfo; N] {
+        let parent_ancestors = P::ANCESTORS;
         assert!(parent_ancestors.len() + 1 == N);
-        let mut out = [parent; N];
+        let mut out = [P::TYPE_INFO; N];
         let mut i = 0;
         while i < parent_ancestors.len() {
             out[i] = parent_ancestors[i];
             i += 1;
         }
         out
+    }
+
+    /// The derive's checks of a child `T` of `P`, at compile time (an inherent function of
+    /// this type, like [`__ancestors`](Self::__ancestors), so no crate path can replace
+    /// it; `#[track_caller]`, so a failure points at the `#[parent]` field):
+    ///
+    /// * `P` is not `final` (`parent_final`);
+    /// * the values of `T` and `P` start at the same offset after the header (the 24-byte
+    ///   header's size rounded up to each one's alignment);
+    /// * the `#[parent]` field is at `offset` 0 (the derive passes 0 where `repr(C)` is
+    ///   missing and that error is already reported);
+    /// * `field`, a function from `&T` to the field's address, proves that the field's
+    ///   type is `P` itself: a raw pointer to a sized type coerces to no other pointee.
+    ///
+    /// `P` has no `Object` bound, and its finality comes as `parent_final` (the derive
+    /// passes `<P as Object>::IS_FINAL`): when the `#[parent]` field's type is not an
+    /// object type, the one error the derive's `ParentType` alias reports is the only one.
+    #[doc(hidden)]
+    #[track_caller]
+    pub const fn __check_child<T, P>(offset: usize, field: fn(&T) -> *const P, parent_final: bool) {
+        let _ = field;
+        assert!(
+            !parent_final,
+            "the `#[parent]` type is `final`: no object type may name it as `#[parent]`; \
+             remove `final` from its `#[object(...)]`, or derive from one of its ancestors"
+        );
+        assert!(
+            usize::next_multiple_of(24, core::mem::align_of::<T>())
+                == usize::next_multiple_of(24, core::mem::align_of::<P>()),
+            "this type is more aligned than its `#[parent]`, so their values would start at \
+             different offsets after the object header; raise the parent's alignment to \
+             this type's with `#[repr(align(N))]`"
+        );
+        assert!(offset == 0, "the `#[parent]` field must be at offset 0");
+    }
+
+    /// The derive's check of a root type: its parent `P`, the `AnyObject` of the crate
+    /// path, is rcobj's root, the one object type of depth 0.
+    #[doc(hidden)]
+    #[track_caller]
+    pub const fn __check_root<P: Object>() {
+        assert!(
+            P::DEPTH == 0,
+            "the `AnyObject` of the `crate = \"...\"` path is not rcobj's root type"
+        );
+    }
+
+    /// `Object::SEND_SYNC` of a derived type, from the answer of the derive's probe: only
+    /// a `Send + Sync` type has a [`SendSync`] witness (it is made by a function that
+    /// requires the bound), so no crate path can make this `true` for a type that is not.
+    /// The derive names `T` (`__send_sync::<Type>`): inferred, it would accept the witness
+    /// of any other type.
+    #[doc(hidden)]
+    pub const fn __send_sync<T>(witness: Option<SendSync<T>>) -> bool {
+        witness.is_some()
     }
 
     /// A runtime type's descriptor, not yet registered (no index) and not yet linked to its
@@ -226,6 +283,8 @@ impl TypeInfo {
             key: crate::intern::intern(key),
             site_key: None,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name: "<runtime type>",
             index: AtomicI32::new(UNASSIGNED),
             depth,
@@ -253,6 +312,8 @@ impl TypeInfo {
             key,
             site_key: None,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name: "<tvm-ffi type>",
             index: AtomicI32::new(index),
             depth: ancestors.len(),
@@ -307,6 +368,8 @@ impl TypeInfo {
             key: AnyObject::KEY,
             site_key: None,
             uses_site_key: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
+            next_submitted: AtomicPtr::new(core::ptr::null_mut()),
             rust_name: "rcobj::AnyObject",
             index: AtomicI32::new(ANY_OBJECT_INDEX),
             depth: 0,
@@ -592,6 +655,17 @@ impl fmt::Debug for TypeInfo {
     }
 }
 
+/// A witness that `T: Send + Sync`, made only under that bound (see
+/// [`TypeInfo::__send_sync`]). Not for direct use.
+#[doc(hidden)]
+pub struct SendSync<T>(PhantomData<fn(T) -> T>);
+
+impl<T: Send + Sync> SendSync<T> {
+    pub(crate) const fn new() -> Self {
+        SendSync(PhantomData)
+    }
+}
+
 /// Type-level depth zero (the depth of [`AnyObject`]).
 pub struct Z;
 /// Type-level successor: the depth of a type whose parent has depth `N`.
@@ -638,12 +712,12 @@ pub unsafe trait Object: Sized + 'static {
     type Depth;
     /// The descriptor of this type.
     const TYPE_INFO: &'static TypeInfo;
-    /// The depth as a number (equal to `TYPE_INFO.depth()`).
-    const DEPTH: usize;
+    /// The depth as a number (equal to `TYPE_INFO.depth()`): the parent's plus one.
+    const DEPTH: usize = <Self::Parent as Object>::DEPTH + 1;
     /// The ancestors, root first, excluding `Self` (equal to `TYPE_INFO.ancestors()`).
     const ANCESTORS: &'static [&'static TypeInfo];
     /// Whether no type may derive from this one.
-    const IS_FINAL: bool;
+    const IS_FINAL: bool = false;
     /// Whether `Self: Send + Sync`. The derive computes it at the (concrete) definition
     /// site; casts use it to keep a `Send + Sync` handle from pointing at an object whose
     /// real type is not.

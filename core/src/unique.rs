@@ -9,7 +9,9 @@ use core::ptr::{self, NonNull};
 use crate::cell::ObjCell;
 use crate::counts;
 use crate::deleter::{deleter, drop_value};
+use crate::header::ObjectHeader;
 use crate::obj::Obj;
+use crate::sync::Ordering::Relaxed;
 use crate::type_info::Object;
 
 /// An object with exactly one reference, like triomphe's `UniqueArc`: it derefs mutably,
@@ -57,9 +59,16 @@ impl<T: Object> UniqueObj<T> {
     /// ```
     #[inline]
     pub fn new(value: T) -> UniqueObj<T> {
-        let index = T::type_info().index();
+        // The index as stored: `UNASSIGNED` (-1) until the registry's first use. One
+        // relaxed load; no test here (see below).
+        let index = T::type_info().index.load(Relaxed);
         let ptr = ObjCell::allocate(value, index, deleter::<T>);
-        counts::add(index, 1);
+        // Branch: one compare stands for "the index is assigned" and "this thread counts in
+        // its own slot" (an unassigned index wraps past every slot). Saves the separate
+        // test of the index that `TypeInfo::index` makes.
+        if !counts::add_fast(index, 1) {
+            new_slow(ptr);
+        }
         UniqueObj {
             ptr,
             _marker: PhantomData,
@@ -128,6 +137,35 @@ impl<T: Object> UniqueObj<T> {
             value
         }
     }
+}
+
+/// The first object of a type before the registry assigned indices, or the first count
+/// of a thread (or one past its inline slots): resolves the index, fixes the header and
+/// counts the instance the slow way. If resolving the index panics (two types with one
+/// key), the value is dropped and the block freed, as if `new` had never allocated.
+#[cold]
+#[inline(never)]
+fn new_slow<T: Object>(ptr: NonNull<ObjCell<T>>) {
+    /// Drops the value and frees the block if `index()` unwinds.
+    struct Undo<T: Object>(NonNull<ObjCell<T>>);
+    impl<T: Object> Drop for Undo<T> {
+        fn drop(&mut self) {
+            let cell = self.0.as_ptr();
+            // SAFETY: the block is ours alone (not yet handed out), the value is live and
+            // not counted; drop it once, then free the block.
+            unsafe {
+                ptr::drop_in_place(ptr::addr_of_mut!((*cell).value));
+                ObjCell::free(cell);
+            }
+        }
+    }
+    let undo = Undo(ptr);
+    let index = T::type_info().index();
+    core::mem::forget(undo);
+    let cell = ptr.as_ptr();
+    // SAFETY: the block is ours alone; nobody has seen the header yet.
+    unsafe { ObjectHeader::set_type_index(ptr::addr_of_mut!((*cell).header), index) };
+    counts::add(index, 1);
 }
 
 impl<T: Object> Deref for UniqueObj<T> {

@@ -338,6 +338,73 @@ fn copy_on_write_through_the_base_handle() {
     assert!(r.is_err());
 }
 
+/// `make_mut` through a base handle with only weak references left moves the real value
+/// into a new object (one function for every type, from the descriptor's size and
+/// alignment): the value's heap parts come along, nothing is dropped twice or leaked, the
+/// instance stays counted once, and over-aligned types get their own layout.
+#[test]
+fn relocation_moves_the_real_value() {
+    #[derive(Object, Clone)]
+    #[object(key = "poly.relocate.Base")]
+    struct Base {
+        name: String,
+    }
+    #[derive(Object)]
+    #[repr(C)]
+    #[object(key = "poly.relocate.Leaf")]
+    struct Leaf {
+        #[parent]
+        base: Base,
+        tail: Vec<u64>,
+    }
+    #[derive(Object, Clone)]
+    #[repr(C, align(64))]
+    #[object(key = "poly.relocate.WideBase")]
+    struct WideBase {
+        name: String,
+    }
+    #[derive(Object)]
+    #[repr(C, align(64))]
+    #[object(key = "poly.relocate.WideLeaf")]
+    struct WideLeaf {
+        #[parent]
+        base: WideBase,
+        tail: [u8; 100],
+    }
+
+    let mut b: Obj<Base> = Obj::new(Leaf {
+        base: Base { name: "x".into() },
+        tail: vec![1, 2, 3],
+    })
+    .upcast();
+    let w = Obj::downgrade(&b);
+    let before = Obj::as_ptr(&b);
+    Obj::make_mut(&mut b).name.push('!');
+    assert_ne!(Obj::as_ptr(&b), before, "moved into a new object");
+    assert!(w.upgrade().is_none());
+    assert_eq!(Leaf::type_info().live_count(), 1);
+    let leaf = b.downcast_ref::<Leaf>().expect("still a Leaf");
+    assert_eq!(leaf.base.name, "x!");
+    assert_eq!(leaf.tail, [1, 2, 3]);
+    drop(w);
+    drop(b);
+    assert_eq!(Leaf::type_info().live_count(), 0);
+
+    let mut b: Obj<WideBase> = Obj::new(WideLeaf {
+        base: WideBase { name: "w".into() },
+        tail: [7; 100],
+    })
+    .upcast();
+    let w = Obj::downgrade(&b);
+    Obj::make_mut(&mut b).name.push('?');
+    drop(w);
+    assert_eq!(Obj::as_ptr(&b) as usize % 64, 0);
+    let leaf = b.downcast_ref::<WideLeaf>().expect("still a WideLeaf");
+    assert_eq!((leaf.base.name.as_str(), leaf.tail), ("w?", [7; 100]));
+    drop(b);
+    assert_eq!(WideLeaf::type_info().live_count(), 0);
+}
+
 #[test]
 fn instance_counts_after_copy_on_write() {
     #[derive(Object, Clone, Default)]

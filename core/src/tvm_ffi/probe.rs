@@ -4,10 +4,10 @@
 //! Per field, `<FfiProbe<F>>::FIELD` names the inherent constant when the feature is on and
 //! `F: ToAny + FromAny` (a [`FieldAccess`] with the field's getter, setter and type), and
 //! otherwise the default constant of [`NoFfiField`] (`None`: the field stays invisible to
-//! tvm-ffi). Per type, `<CreatorProbe<T>>::CREATOR` is a creator (an object made with
-//! `T::default()`) when the feature is on and `T: Default + Send + Sync`. The derive puts
-//! the first in each field's `FieldInfo` and the second in the type's link-time
-//! `Registration`.
+//! tvm-ffi). The derive puts it in each field's `FieldInfo`. The type's creator (an object
+//! made with `T::default()`, when the feature is on and `T: Default + Send + Sync`) is an
+//! entry of its behaviour table (`Probe<T>::CREATE` in `behaviour.rs`), made only under
+//! that bound.
 
 use core::marker::PhantomData;
 
@@ -40,21 +40,4 @@ impl<T: crate::tvm_ffi::ToAny + crate::tvm_ffi::FromAny + 'static> FfiProbe<T> {
     pub const FIELD: Option<FieldAccess> = Some(FieldAccess {
         inner: crate::tvm_ffi::field::Access::of::<T>(),
     });
-}
-
-/// The creator probe: see the module docs.
-pub struct CreatorProbe<T>(PhantomData<T>);
-
-/// The fallback of the creator probe: no creator.
-pub trait NoCreator {
-    /// No creator.
-    const CREATOR: Option<Creator> = None;
-}
-
-impl<T> NoCreator for CreatorProbe<T> {}
-
-#[cfg(feature = "tvm-ffi")]
-impl<T: crate::Object + Default + Send + Sync> CreatorProbe<T> {
-    /// Makes `Obj::new(T::default())`.
-    pub const CREATOR: Option<Creator> = Some(crate::tvm_ffi::field::create::<T>);
 }

@@ -246,12 +246,10 @@ fn fingerprint(info: &TypeInfo) -> String {
     )
 }
 
-/// The creator the derive registered for a static type, if it is `Default`.
+/// The creator the derive put in a static type's behaviour table, if it is
+/// `Default + Send + Sync`.
 fn creator_of(info: &TypeInfo) -> Option<crate::tvm_ffi_probe::Creator> {
-    inventory::iter::<crate::registry::Registration>
-        .into_iter()
-        .find(|r| core::ptr::eq(r.0, info))
-        .and_then(|r| r.1)
+    info.behaviour().creator()
 }
 
 /// Registers the type's reflection with tvm-ffi (once); a failure refuses the type.
@@ -280,11 +278,6 @@ pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, Strin
         core::ptr::from_ref(AnyObject::type_info()) as usize,
         sys::K_OBJECT,
     );
-    let creators: BTreeMap<usize, crate::tvm_ffi_probe::Creator> =
-        inventory::iter::<crate::registry::Registration>
-            .into_iter()
-            .filter_map(|r| Some((core::ptr::from_ref(r.0) as usize, r.1?)))
-            .collect();
     let _lock = lock();
     for i in order {
         let info = types[i];
@@ -298,10 +291,7 @@ pub(crate) fn alloc_static(types: &[&'static TypeInfo]) -> Vec<Result<i32, Strin
                 )),
                 Some(&parent_index) => {
                     alloc_index(key, info.depth(), parent, parent_index, fingerprint(info))
-                        .and_then(|index| {
-                            let creator = creators.get(&(core::ptr::from_ref(info) as usize));
-                            export(info, index, creator.copied()).map(|()| index)
-                        })
+                        .and_then(|index| export(info, index, creator_of(info)).map(|()| index))
                 }
             },
         };

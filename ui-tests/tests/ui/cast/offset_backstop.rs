@@ -15,23 +15,10 @@ struct Wide {
     shape: Shape,
 }
 
-static ANCESTORS: [&TypeInfo; 2] =
-    TypeInfo::__ancestors::<2>(<Shape as Object>::ANCESTORS, <Shape as Object>::TYPE_INFO);
+static ANCESTORS: [&TypeInfo; 2] = TypeInfo::__ancestors::<Shape, 2>();
 // SAFETY: none; this is the mistake the backstop catches.
 static INFO: TypeInfo = unsafe {
-    TypeInfo::__new(
-        "ui.backstop.Wide",
-        None,
-        "Wide",
-        2,
-        Some(<Shape as Object>::TYPE_INFO),
-        &ANCESTORS,
-        false,
-        std::mem::size_of::<Wide>(),
-        std::mem::align_of::<Wide>(),
-        Behaviour::EMPTY,
-        &[],
-    )
+    TypeInfo::__new::<Wide>("ui.backstop.Wide", None, "Wide", &ANCESTORS, Behaviour::EMPTY, &[])
 };
 
 // SAFETY: none (the value offsets differ).
