@@ -86,6 +86,9 @@ struct Names {
     probe: String,
     /// `__rcobj_this`: the parameter of the parent-field check's closure.
     this: String,
+    /// The field table's items (`__rcobj_field`, `__RCOBJ_READER`, `__RCOBJ_FIELDS`,
+    /// `__rcobj_self`).
+    reflect: crate::reflect::Names,
 }
 
 impl Names {
@@ -98,6 +101,10 @@ impl Names {
         if let Some(path) = &object.krate {
             collect_idents(path.to_token_stream(), &mut taken);
         }
+        // The field table's items mention every reflected field's type.
+        for field in &object.fields {
+            collect_idents(field.ty().to_token_stream(), &mut taken);
+        }
         let bases = [
             "__rcobj",
             "__RcobjParent",
@@ -106,6 +113,10 @@ impl Names {
             "__RcobjN",
             "__RcobjProbe",
             "__rcobj_this",
+            "__rcobj_field",
+            "__RCOBJ_READER",
+            "__RCOBJ_FIELDS",
+            "__rcobj_self",
         ];
         // Ends: each added `_` makes every name longer, and `taken` is finite.
         let mut suffix = String::new();
@@ -115,7 +126,7 @@ impl Names {
         {
             suffix.push('_');
         }
-        let [krate, parent, ancestors, type_info, depth, probe, this] =
+        let [krate, parent, ancestors, type_info, depth, probe, this, field_fn, reader, fields, self_] =
             bases.map(|base| format!("{base}{suffix}"));
         Names {
             krate,
@@ -125,6 +136,12 @@ impl Names {
             depth,
             probe,
             this,
+            reflect: crate::reflect::Names {
+                field_fn,
+                reader,
+                fields,
+                self_,
+            },
         }
     }
 }
@@ -269,8 +286,12 @@ pub fn expand(object: &ObjectType<'_>, checks: bool) -> TokenStream {
     };
     let behaviour = crate::behaviour::behaviour(object, &krate, &probe);
     // The field table (a static passed to `TypeInfo::__new`) and what it needs.
-    let (reflect_items, reflect_fields) =
-        crate::reflect::expand(ident, &object.fields, &krate.to_token_stream());
+    let (reflect_items, reflect_fields) = crate::reflect::expand(
+        ident,
+        &object.fields,
+        &krate.to_token_stream(),
+        &names.reflect,
+    );
 
     let object_items = quote_spanned! {span=>
         type Parent = #parent;

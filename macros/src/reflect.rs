@@ -209,6 +209,19 @@ pub fn misplaced(name: &Ident, errors: &mut Errors) {
     );
 }
 
+/// The names of the field table's items in one expansion: chosen by the derive so that
+/// none is an identifier of the input (see `expand::Names`).
+pub struct Names {
+    /// `__rcobj_field`: the reading function.
+    pub field_fn: String,
+    /// `__RCOBJ_READER`: its type-erased form.
+    pub reader: String,
+    /// `__RCOBJ_FIELDS`: the table.
+    pub fields: String,
+    /// `__rcobj_self`: the reading function's parameter.
+    pub self_: String,
+}
+
 /// A field in the table.
 pub struct Field {
     /// Its position among the table's fields.
@@ -219,6 +232,13 @@ pub struct Field {
     name: String,
     /// The doc comment, as an expression of type `&'static str`.
     doc: TokenStream,
+}
+
+impl Field {
+    /// The field's type.
+    pub fn ty(&self) -> &Type {
+        &self.ty
+    }
 }
 
 /// Applies the rules to the options of every field and lists the reflected ones. The
@@ -380,18 +400,28 @@ pub(crate) fn written_type(ty: &Type) -> String {
 /// The reflection items of the expansion (the reading function and the table, or nothing)
 /// and the expression for `TypeInfo::__new`'s `fields` argument. Every token has the call site's
 /// span but the user's own (field types and names), and no `unsafe` is written.
-pub fn expand(ident: &Ident, fields: &[Field], krate: &TokenStream) -> (TokenStream, TokenStream) {
+pub fn expand(
+    ident: &Ident,
+    fields: &[Field],
+    krate: &TokenStream,
+    names: &Names,
+) -> (TokenStream, TokenStream) {
     if fields.is_empty() {
         return (quote!(), quote!(&[]));
     }
     let private = quote!(#krate::__private);
+    let call_site = proc_macro2::Span::call_site();
+    let field_fn = Ident::new(&names.field_fn, call_site);
+    let reader = Ident::new(&names.reader, call_site);
+    let table = Ident::new(&names.fields, call_site);
+    let self_ = Ident::new(&names.self_, call_site);
     // Kept short: this is what the derive adds per field, and the compile time of a crate
     // of many types follows it.
     let arms = fields.iter().map(|f| {
         let Field {
             index, member, ty, ..
         } = f;
-        quote!(#index => (<#private::ReflectProbe<#ty>>::VALUE)(&self_.#member),)
+        quote!(#index => (<#private::ReflectProbe<#ty>>::VALUE)(&#self_.#member),)
     });
     let infos = fields.iter().map(|f| {
         let Field {
@@ -404,7 +434,7 @@ pub fn expand(ident: &Ident, fields: &[Field], krate: &TokenStream) -> (TokenStr
         let type_name = written_type(ty);
         quote! {
             #private::field::<#ty>(
-                __RCOBJ_READER,
+                #reader,
                 #index,
                 #name,
                 ::core::mem::offset_of!(#ident, #member),
@@ -420,17 +450,17 @@ pub fn expand(ident: &Ident, fields: &[Field], krate: &TokenStream) -> (TokenStr
         #[allow(unused_imports)]
         use #private::{NoFfiField as _, NotReflect as _};
 
-        fn __rcobj_field(self_: &#ident, i: usize) -> #krate::reflect::Value<'_> {
+        fn #field_fn(#self_: &#ident, i: usize) -> #krate::reflect::Value<'_> {
             match i {
                 #(#arms)*
                 _ => #krate::reflect::Value::None,
             }
         }
 
-        const __RCOBJ_READER: #private::Reader = #private::reader::<#ident>(__rcobj_field);
-        static __RCOBJ_FIELDS: [#krate::reflect::FieldInfo; #len] = [#(#infos)*];
+        const #reader: #private::Reader = #private::reader::<#ident>(#field_fn);
+        static #table: [#krate::reflect::FieldInfo; #len] = [#(#infos)*];
     };
-    (items, quote!(&__RCOBJ_FIELDS))
+    (items, quote!(&#table))
 }
 
 #[cfg(test)]

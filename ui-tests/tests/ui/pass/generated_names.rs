@@ -1,7 +1,7 @@
 // Object types named like the expansion's own items and generic parameters, parents
 // reached through paths that use those names, and a crate path spelt like the expansion's
 // alias for it: the derive picks names that none of these tokens spell.
-#![allow(non_camel_case_types, dead_code)]
+#![allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 
 use rcobj::{AnyObj, Obj, Object};
 
@@ -60,6 +60,28 @@ struct __RcobjT(#[parent] __RcobjNotSendSync);
 #[repr(C)]
 struct __rcobj_child(#[parent] __RcobjT);
 
+// Field types that use constants named like the field table's items and its reading
+// function's parameter: array lengths are constant expressions, which would find the
+// expansion's items, or fail on its local, if it used those names. (A constant or unit
+// struct in scope named like a *binding* of any macro's output — here `i`, `__rcobj_self`,
+// `__rcobj_this` — turns it into a pattern: no macro can avoid that, so the derive only
+// avoids the names its input spells.)
+mod fields {
+    use rcobj::Object;
+
+    const __rcobj_self: usize = 2;
+    const __RCOBJ_READER: usize = 3;
+
+    #[derive(Object)]
+    #[object(key = "names.Fields")]
+    pub struct __RCOBJ_FIELDS {
+        pub a: [u8; __rcobj_self],
+        pub b: [u16; __RCOBJ_READER],
+        pub __rcobj_field: u8,
+    }
+}
+use fields::__RCOBJ_FIELDS;
+
 #[derive(Object)]
 struct Option;
 
@@ -113,6 +135,21 @@ fn main() {
     let _: Obj<__RcobjParent> = g.upcast();
     let _: Obj<__RCOBJ_TYPE_INFO> = Obj::new(__RCOBJ_ANCESTORS(__RCOBJ_TYPE_INFO)).upcast();
     let _ = (Obj::new(Option), Obj::new(Some));
+    let f = Obj::new(__RCOBJ_FIELDS {
+        a: [1, 2],
+        b: [3, 4, 5],
+        __rcobj_field: 6,
+    });
+    let names: Vec<&str> = __RCOBJ_FIELDS::type_info()
+        .fields()
+        .iter()
+        .map(|f| f.name())
+        .collect();
+    assert_eq!(names, ["a", "b", "__rcobj_field"]);
+    assert_eq!(
+        rcobj::reflect::repr(&f),
+        r#"names.Fields(a=b"\x01\x02", b=[3, 4, 5], __rcobj_field=6)"#
+    );
 
     let g = Obj::new(paths::Grandchild(paths::Child(paths::__rcobj::Base(3))));
     assert_eq!(g.upcast::<paths::__rcobj::Base>().0, 3);
