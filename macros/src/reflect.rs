@@ -610,7 +610,13 @@ mod tests {
         let parsed = crate::attr::parse(&input);
         let validated = crate::validate::validate(&input, parsed);
         let object = validated.object.unwrap();
-        let (items, fields) = super::expand(object.ident, &object.fields, &quote!(__rcobj));
+        let names = super::Names {
+            field_fn: "__rcobj_field".into(),
+            reader: "__RCOBJ_READER".into(),
+            fields: "__RCOBJ_FIELDS".into(),
+            self_: "__rcobj_self".into(),
+        };
+        let (items, fields) = super::expand(object.ident, &object.fields, &quote!(__rcobj), &names);
         let text = format!("{items} {fields}");
         assert!(text.contains("__RCOBJ_FIELDS"));
         assert!(!text.contains("unsafe"), "{text}");
