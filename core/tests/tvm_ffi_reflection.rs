@@ -2,6 +2,10 @@
 //! and used by libtvm_ffi's own services (printing, structural equality, JSON graphs).
 #![cfg(all(feature = "tvm-ffi", not(miri), not(loom)))]
 
+mod support;
+
+use support::wait_released;
+
 use rcobj::reflect::FieldKind;
 use rcobj::tvm_ffi::{type_entry, Any, Function, IntoAny};
 use rcobj::{AnyObj, Obj, Object, RuntimeTypeBuilder};
@@ -171,20 +175,6 @@ fn structural_equality_and_json_graphs_through_tvm_ffi() {
         (loaded.flag, loaded.small, loaded.numbers.as_slice()),
         (true, 7, &[1.0, 2.0][..])
     );
-}
-
-/// Waits until a released runtime type's `on_release` ran (other test threads merge their
-/// counts when they next count or exit).
-fn wait_released(flag: &std::sync::atomic::AtomicBool) {
-    let start = std::time::Instant::now();
-    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
-        rcobj::merge_thread_counts();
-        assert!(
-            start.elapsed().as_secs() < 30,
-            "the runtime type was never released"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
 }
 
 #[test]

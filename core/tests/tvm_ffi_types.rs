@@ -2,6 +2,10 @@
 //! type, and the decisions that hold only for the pinned libtvm_ffi.
 #![cfg(all(feature = "tvm-ffi", not(miri), not(loom)))]
 
+mod support;
+
+use support::wait_released;
+
 /// `include/README.md` ("tvm-ffi's allocation header") decides not to reserve
 /// `TVMFFIObjectAllocHeader` before rcobj objects, for C ABI 0.1.16 only, where it is
 /// dormant. Another ABI version must re-open that decision before this test is updated.
@@ -254,20 +258,6 @@ fn a_default_key_reaches_tvm_ffi_as_the_registry_decided_it() {
     assert_agree(info);
     let entry = rcobj::tvm_ffi::type_entry(info.key()).unwrap();
     assert_eq!(entry.fields, ["x"]);
-}
-
-/// Waits until a released runtime type's `on_release` ran (other test threads merge their
-/// counts when they next count or exit).
-fn wait_released(flag: &std::sync::atomic::AtomicBool) {
-    let start = std::time::Instant::now();
-    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
-        rcobj::merge_thread_counts();
-        assert!(
-            start.elapsed().as_secs() < 30,
-            "the runtime type was never released"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
 }
 
 #[test]
