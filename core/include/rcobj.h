@@ -334,8 +334,9 @@ const char *rcobj_object_type_key(const rcobj_object_header *obj, size_t *out_le
  * RCOBJ_ANY_OBJECT_INDEX; otherwise 0 for NULL, for an index no type in the object's
  * lineage has (including unknown and negative ones), and for a foreign object. An
  * instance of a runtime type remains an instance of it after it is unregistered.
- * Lock-free, no hashing, no string compare: one load from the index table, then index
- * compares against the object's type and its ancestors (at most its depth).
+ * O(1), lock-free, no hashing, no string compare: a load from the index table, one from
+ * the registry's depth table, and one index compare against the object's ancestor at the
+ * target's depth.
  */
 int rcobj_is_instance_of(const rcobj_object_header *obj, int32_t type_index);
 

@@ -55,7 +55,7 @@ use alloc::vec::Vec;
 use core::borrow::Borrow;
 use core::cmp::Ordering as CmpOrdering;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use crate::counts::{self, MAX_TYPES};
 use crate::header::ObjectHeader;
@@ -127,6 +127,32 @@ loom::lazy_static! {
         publish_static(&table, loom_layout());
         table
     };
+}
+
+/// The depth of the type last published in each slot of the index table, for O(1)
+/// instance checks by index (`depth_hint`, used by the C API's `rcobj_is_instance_of`).
+/// Written before the slot's descriptor is published and never cleared: a stale depth (the
+/// slot's runtime type was released, or the slot is unused) is harmless, because every
+/// reader checks that the ancestor at that depth has the index it asked about.
+static DEPTHS: [AtomicU32; MAX_TYPES] = [const { AtomicU32::new(0) }; MAX_TYPES];
+
+/// Records the depth of the type about to be published in `slot`.
+fn set_depth(slot: usize, info: &TypeInfo) {
+    // Relaxed: the publication of the slot's descriptor (a Release store right after)
+    // orders it before every reader that found the type through the table, or through a
+    // descendant registered later under the registry lock (see `depth_hint`).
+    DEPTHS[slot].store(info.depth() as u32, Ordering::Relaxed);
+}
+
+/// The depth of the type with `index`, if `index` is in this registry's range: right
+/// whenever that type is an ancestor of an object the caller holds (the ancestor was
+/// published, with its depth, before the object's type was registered). Otherwise it may
+/// be any number, which the caller's check of the ancestor at that depth rejects.
+#[inline]
+pub(crate) fn depth_hint(index: i32) -> Option<usize> {
+    let slot = index.wrapping_sub(FIRST_DYNAMIC_INDEX) as u32 as usize;
+    // Relaxed: see above.
+    DEPTHS.get(slot).map(|d| d.load(Ordering::Relaxed) as usize)
 }
 
 /// A key of the key table. It borrows from the type it names — a static, or a runtime
@@ -426,6 +452,7 @@ impl StaticLayout {
 fn publish_static(table: &[AtomicPtr<TypeInfo>; MAX_TYPES], layout: &StaticLayout) {
     for (i, info) in layout.types.iter().enumerate() {
         let slot = layout.slot(i);
+        set_depth(slot, info);
         // Release: pairs with the Acquire load in `info_ptr`.
         table[slot].store(ptr::from_ref(*info).cast_mut(), Ordering::Release);
     }
@@ -470,6 +497,7 @@ fn publish(tables: &mut Tables, slot: usize, info: NonNull<TypeInfo>) -> i32 {
     let index = FIRST_DYNAMIC_INDEX + slot as i32;
     // SAFETY: alive, per the caller.
     let info_ref = unsafe { info.as_ref() };
+    set_depth(slot, info_ref);
     // Release: pairs with the Acquire load in `info_ptr`, so a reader that finds the
     // pointer sees the whole descriptor.
     TABLE[slot].store(info.as_ptr(), Ordering::Release);

@@ -761,3 +761,83 @@ fn c_type_queries_race_with_runtime_type_churn() {
     });
     drop(any);
 }
+
+/// `rcobj_is_instance_of` is O(1): it reads the target's depth from the registry's depth
+/// table and compares the object's ancestor there. A depth left behind by a released
+/// runtime type (its slot reused or not) only names an ancestor with another index.
+#[test]
+fn c_instance_checks_use_the_depth_table_and_ignore_stale_depths() {
+    let is = |o: &AnyObj, index: i32| {
+        // SAFETY: a live header, held by `o`.
+        unsafe { rcobj::c_api::rcobj_is_instance_of(Obj::header(o), index) }
+    };
+    let square: AnyObj = Obj::new(Square::new("sq", 1.0)).upcast();
+    for (index, expected) in [
+        (ANY_OBJECT_INDEX, 1),
+        (index_of::<Shape>(), 1),
+        (index_of::<Polygon>(), 1),
+        (index_of::<Square>(), 1),
+        (index_of::<Probe>(), 0),
+    ] {
+        assert_eq!(is(&square, index), expected, "index {index}");
+    }
+    let polygon = || Polygon {
+        shape: Shape { name: "p".into() },
+        sides: 3,
+    };
+
+    // Runtime types at depths 2 and 3, beside `Polygon` and `Square`, released, then others
+    // in their slots (the registry reuses released slots without the `tvm-ffi` feature).
+    let mut stale = Vec::new();
+    for round in 0..2 {
+        let mid = RuntimeTypeBuilder::new(format!("c_abi.depth.Mid{round}"))
+            .parent::<Shape>()
+            .layout(std::mem::size_of::<Shape>() + 8, 8)
+            .register()
+            .unwrap();
+        let deep = RuntimeTypeBuilder::new(format!("c_abi.depth.Deep{round}"))
+            .parent::<Polygon>()
+            .layout(std::mem::size_of::<Polygon>() + 8, 8)
+            .register()
+            .unwrap();
+        assert_eq!((mid.info().depth(), deep.info().depth()), (2, 3));
+        let m = mid
+            .new_object_with_base(Shape { name: "m".into() }, |_| {})
+            .unwrap();
+        let d = deep.new_object_with_base(polygon(), |_| {}).unwrap();
+        assert_eq!(is(&m, mid.index()), 1);
+        assert_eq!(is(&m, index_of::<Shape>()), 1);
+        assert_eq!(is(&m, index_of::<Polygon>()), 0, "a sibling");
+        assert_eq!(is(&m, deep.index()), 0, "deeper than the object");
+        for (index, expected) in [
+            (deep.index(), 1),
+            (index_of::<Polygon>(), 1),
+            (index_of::<Shape>(), 1),
+            (index_of::<Square>(), 0),
+            (mid.index(), 0),
+        ] {
+            assert_eq!(is(&d, index), expected, "index {index}");
+        }
+        assert_eq!(
+            is(&square, mid.index()),
+            0,
+            "a type at depth 2 beside `Polygon`"
+        );
+        assert_eq!(
+            is(&square, deep.index()),
+            0,
+            "a type at depth 3 beside `Square`"
+        );
+        for s in &stale {
+            assert_eq!(is(&square, *s), 0, "a released type's index {s}");
+            assert_eq!(is(&m, *s), i32::from(*s == mid.index()));
+            assert_eq!(is(&d, *s), i32::from(*s == deep.index()));
+        }
+        stale.extend([mid.index(), deep.index()]);
+        drop((m, d));
+        assert!(mid.unregister() && deep.unregister());
+    }
+    for s in &stale {
+        assert_eq!(is(&square, *s), 0);
+    }
+}

@@ -196,13 +196,14 @@ pub unsafe extern "C" fn rcobj_object_type_key(
 /// know. An instance of a runtime type stays an instance of it (and of its ancestors) after
 /// they are unregistered.
 ///
-/// Cost: no lock, no hashing, no string compare, no allocation: one acquire load from the
-/// registry's index table for the object's type, then index compares, against the object's
-/// own index and at most one per ancestor of its type (its depth). The C side has only the
-/// target's index, and reading the target's descriptor to find its depth (which would
-/// make this one compare, as `is::<U>()` does with `U`'s depth known at compile time) is
-/// unsound for a runtime type that another thread may free meanwhile; the object's own
-/// ancestors are kept alive by the object, so only they are read.
+/// Cost: O(1), as `is::<U>()`: no lock, no hashing, no string compare, no allocation; one
+/// acquire load from the registry's index table for the object's type, one relaxed load
+/// of the target's depth from the registry's depth table, and one index compare against
+/// the object's ancestor at that depth. (Reading the target's *descriptor* for its depth
+/// would be unsound: a runtime type that is not the object's ancestor may be freed by
+/// another thread meanwhile. The depth table is never freed, and a stale entry only names
+/// an ancestor whose index differs.) For a foreign object of one of libtvm_ffi's types
+/// (the `tvm-ffi` feature), its few ancestors are compared in turn.
 ///
 /// # Safety
 ///
@@ -262,5 +263,17 @@ fn is_instance_of_index(obj: &ObjectHeader, target: i32) -> bool {
     };
     // Indices of live types are unique, and every ancestor is live, so comparing indices
     // is comparing types.
-    real == target || info.ancestors().iter().any(|a| a.index() == target)
+    if real == target {
+        return true;
+    }
+    if registry::own_info_of(obj).is_some() {
+        // O(1): the only depth at which `target` can be an ancestor is its own. If it is
+        // an ancestor, it is alive and the hint is its depth; if not, whatever the hint
+        // says, the ancestor there has another index.
+        return registry::depth_hint(target)
+            .is_some_and(|d| d < info.depth() && info.ancestors()[d].index() == target);
+    }
+    // A foreign object's type (one of libtvm_ffi's, with the `tvm-ffi` feature): its
+    // ancestors are few and not in this registry's depth table.
+    info.ancestors().iter().any(|a| a.index() == target)
 }
