@@ -165,6 +165,21 @@ pub(crate) enum Item {
     Other(TokenStream),
 }
 
+impl Item {
+    /// What follows an option's name: nothing, `= value`, or anything else.
+    pub(crate) fn of(rest: TokenStream) -> Item {
+        match rest.clone().into_iter().next() {
+            None => Item::Flag,
+            Some(TokenTree::Punct(p)) if p.as_char() == '=' => {
+                let mut rest = rest.into_iter();
+                rest.next();
+                Item::Value(p.span(), rest.collect())
+            }
+            Some(_) => Item::Other(rest),
+        }
+    }
+}
+
 /// Parses one `#[object(...)]`: its items, separated by commas, each on its own, so that
 /// a bad item does not hide the ones after it.
 fn parse_object_attr(attr: &Attribute, parsed: &mut Parsed) {
@@ -226,16 +241,7 @@ fn parse_object_item(item: TokenStream, parsed: &mut Parsed) {
             return;
         }
     };
-    let rest: TokenStream = tokens.collect();
-    let value = match rest.clone().into_iter().next() {
-        None => Item::Flag,
-        Some(TokenTree::Punct(p)) if p.as_char() == '=' => {
-            let mut rest = rest.into_iter();
-            rest.next();
-            Item::Value(p.span(), rest.collect())
-        }
-        Some(_) => Item::Other(rest),
-    };
+    let value = Item::of(tokens.collect());
     match name.unraw().to_string().as_str() {
         "key" => parse_key(&name, value, parsed),
         "final" => match value {

@@ -119,16 +119,7 @@ fn parse_item(item: TokenStream, options: &mut FieldOptions, push: &mut impl FnM
         ));
         return;
     };
-    let rest: TokenStream = tokens.collect();
-    let value = match rest.clone().into_iter().next() {
-        None => Item::Flag,
-        Some(TokenTree::Punct(p)) if p.as_char() == '=' => {
-            let mut rest = rest.into_iter();
-            rest.next();
-            Item::Value(p.span(), rest.collect())
-        }
-        Some(_) => Item::Other(rest),
-    };
+    let value = Item::of(tokens.collect());
     match name.unraw().to_string().as_str() {
         "skip" => match value {
             Item::Flag if options.skip.is_some() => {
