@@ -10,8 +10,10 @@
 //! function). Every entry is made by a generic function of `Behaviour` bounded by its
 //! trait, so a crate path that replaced the probe could only answer "no". The last entry,
 //! `CREATE`, is tvm-ffi's creator of default instances (`Default + Send + Sync` types, with
-//! the `tvm-ffi` feature only; `None` otherwise, so the output is the same either way). No
-//! `unsafe` is emitted here.
+//! the `tvm-ffi` feature only). An entry whose rcobj feature is off (`serde` for
+//! `SERIALIZE` and `DESERIALIZE`, `tvm-ffi` for `CREATE`) would answer `None` for every
+//! type, so the derive writes `None` and saves the probe, unless its own feature of that
+//! name (which rcobj's turns on) is on. No `unsafe` is emitted here.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -36,8 +38,20 @@ pub fn behaviour(object: &ObjectType<'_>, krate: &Ident, probe: &Ident) -> Token
         "DESERIALIZE",
         "CREATE",
     ]
-    .map(|name| Ident::new(name, proc_macro2::Span::call_site()));
+    .map(|name| {
+        let probed = match name {
+            "SERIALIZE" | "DESERIALIZE" => cfg!(feature = "serde"),
+            "CREATE" => cfg!(feature = "tvm-ffi"),
+            _ => true,
+        };
+        if probed {
+            let name = Ident::new(name, proc_macro2::Span::call_site());
+            quote!(<#probe>::#name)
+        } else {
+            quote!(::core::option::Option::None)
+        }
+    });
     quote! {
-        #krate::Behaviour::__of::<#ident>(#(<#probe>::#entries),*)
+        #krate::Behaviour::__of::<#ident>(#(#entries),*)
     }
 }
