@@ -584,7 +584,7 @@ mod tests {
     }
 
     #[test]
-    fn no_unsafe_in_the_field_table() {
+    fn the_field_table_has_one_unsafe_block_with_each_type_written_out() {
         let input: syn::DeriveInput = syn::parse2(quote! {
             struct A { a: u8, #[object(rename = "bee")] b: String }
         })
@@ -593,20 +593,22 @@ mod tests {
         let validated = crate::validate::validate(&input, parsed);
         let object = validated.object.unwrap();
         let names = super::Names {
-            field_fn: "__rcobj_field".into(),
-            reader: "__RCOBJ_READER".into(),
             fields: "__RCOBJ_FIELDS".into(),
-            self_: "__rcobj_self".into(),
         };
         let (items, fields) = super::expand(object.ident, &object.fields, &quote!(__rcobj), &names);
         let text = format!("{items} {fields}");
         assert!(text.contains("__RCOBJ_FIELDS"));
-        assert!(!text.contains("unsafe"), "{text}");
+        assert_eq!(text.matches("unsafe").count(), 1, "{text}");
+        // `FieldInfo::__derived` is told both types, and measures with `core`'s `offset_of!`.
+        assert!(text.contains("__derived :: < A , u8 >"), "{text}");
+        assert!(text.contains("__derived :: < A , String >"), "{text}");
+        assert!(text.contains(":: core :: mem :: offset_of ! (A , b)"), "{text}");
+        assert_eq!(text.contains("FfiProbe"), cfg!(feature = "tvm-ffi"), "{text}");
     }
 
     #[test]
     fn written_types_read_as_written() {
-        let name = |ty: syn::Type| written_type(&ty.to_token_stream());
+        let name = |ty: syn::Type| written_type(&quote::ToTokens::to_token_stream(&ty));
         assert_eq!(name(syn::parse_quote!(Vec<Obj<Expr>>)), "Vec<Obj<Expr>>");
         assert_eq!(name(syn::parse_quote!(&'static str)), "&'static str");
         assert_eq!(name(syn::parse_quote!([u8; 4])), "[u8; 4]");
