@@ -13,7 +13,8 @@
 //! the `tvm-ffi` feature only). An entry whose rcobj feature is off (`serde` for
 //! `SERIALIZE` and `DESERIALIZE`, `tvm-ffi` for `CREATE`) would answer `None` for every
 //! type, so the derive writes `None` and saves the probe, unless its own feature of that
-//! name (which rcobj's turns on) is on. No `unsafe` is emitted here.
+//! name (which rcobj's turns on) is on; with neither feature it calls `Behaviour::__of_std`,
+//! which takes only the first eight entries. No `unsafe` is emitted here.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -46,12 +47,16 @@ pub fn behaviour(object: &ObjectType<'_>, krate: &Ident, probe: &Ident) -> Token
         };
         if probed {
             let name = Ident::new(name, proc_macro2::Span::call_site());
-            quote!(<#probe>::#name)
+            quote!(<#probe>::#name,)
         } else {
-            quote!(::core::option::Option::None)
+            quote!(::core::option::Option::None,)
         }
     });
-    quote! {
-        #krate::Behaviour::__of::<#ident>(#(#entries),*)
+    if cfg!(any(feature = "serde", feature = "tvm-ffi")) {
+        quote!(#krate::Behaviour::__of::<#ident>(#(#entries)*))
+    } else {
+        // The table without the optional features' entries, which would all be `None`.
+        let entries = &entries[..8];
+        quote!(#krate::Behaviour::__of_std::<#ident>(#(#entries)*))
     }
 }

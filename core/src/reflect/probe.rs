@@ -3,7 +3,7 @@
 //! API.
 //!
 //! `<ReflectProbe<F>>::VALUE` names the inherent constant when `F: Reflect`
-//! (`Some(<F as Reflect>::reflect)`), and otherwise the default constant of [`NotReflect`]
+//! (`Some(<F as Reflect>::__READER)`, which is `reflect` but for the handles), and otherwise the default constant of [`NotReflect`]
 //! (`None`), which the generated code brings into scope. The derive never names `Reflect`
 //! itself, so a field of any type compiles.
 //!
@@ -18,10 +18,8 @@
 
 use core::marker::PhantomData;
 
-use super::value::{Reflect, Value};
-
-/// How a field of type `T` becomes a [`Value`].
-pub type ValueFn<T> = for<'a> fn(&'a T) -> Value<'a>;
+pub use super::value::ValueFn;
+use super::value::Reflect;
 
 /// The probe: see the module docs.
 pub struct ReflectProbe<T: ?Sized>(PhantomData<T>);
@@ -35,6 +33,6 @@ pub trait NotReflect<T: ?Sized> {
 impl<T: ?Sized> NotReflect<T> for ReflectProbe<T> {}
 
 impl<T: Reflect + ?Sized> ReflectProbe<T> {
-    /// The field's value through its `Reflect` impl.
-    pub const VALUE: Option<ValueFn<T>> = Some(<T as Reflect>::reflect);
+    /// The field's value through its `Reflect` impl (the reader it names for field tables).
+    pub const VALUE: Option<ValueFn<T>> = Some(<T as Reflect>::__READER);
 }
