@@ -675,7 +675,7 @@ pub mod __private {
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
-    pub use crate::reflect::probe::{NotReflect, ReflectProbe, ValueFn};
+    pub use crate::reflect::probe::{InOption, NotReflect, ReflectProbe, ValueFn};
     pub use crate::registry::Registration;
     pub use crate::tvm_ffi_probe::{FfiField, FfiProbe, FieldAccess, NoFfiField};
     pub use crate::type_info::{SendSync, S, Z};

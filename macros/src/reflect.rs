@@ -602,8 +602,15 @@ mod tests {
         // `FieldInfo::__derived` is told both types, and measures with `core`'s `offset_of!`.
         assert!(text.contains("__derived :: < A , u8 >"), "{text}");
         assert!(text.contains("__derived :: < A , String >"), "{text}");
-        assert!(text.contains(":: core :: mem :: offset_of ! (A , b)"), "{text}");
-        assert_eq!(text.contains("FfiProbe"), cfg!(feature = "tvm-ffi"), "{text}");
+        assert!(
+            text.contains(":: core :: mem :: offset_of ! (A , b)"),
+            "{text}"
+        );
+        assert_eq!(
+            text.contains("FfiProbe"),
+            cfg!(feature = "tvm-ffi"),
+            "{text}"
+        );
     }
 
     #[test]

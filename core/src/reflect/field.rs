@@ -11,8 +11,8 @@ use super::any::AsAnyObj;
 use super::probe::ValueFn;
 use super::value::Value;
 use crate::cell::{value_offset, ObjCell};
-use crate::tvm_ffi_probe::FfiField;
 use crate::obj::{AnyObj, Obj};
+use crate::tvm_ffi_probe::FfiField;
 use crate::type_info::{AnyObject, Object, TypeInfo};
 
 /// The reader of a derived field's type, type-erased: `<F as Reflect>::reflect` for the

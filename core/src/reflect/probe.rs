@@ -18,8 +18,8 @@
 
 use core::marker::PhantomData;
 
-pub use super::value::ValueFn;
 use super::value::Reflect;
+pub use super::value::{InOption, ValueFn};
 
 /// The probe: see the module docs.
 pub struct ReflectProbe<T: ?Sized>(PhantomData<T>);

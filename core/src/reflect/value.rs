@@ -448,7 +448,9 @@ impl<T: Object + Send + Sync> Reflect for WeakObj<T> {
     // SAFETY: as for `Obj`: `repr(transparent)` over a non-null pointer, so one layout of
     // the `Option`s, and reading the `Some` as a `WeakObj<AnyObject>` is what `reflect` does.
     const __IN_OPTION: Option<InOption<Self>> = Some(unsafe {
-        InOption::new::<Option<WeakObj<AnyObject>>>(<Option<WeakObj<AnyObject>> as Reflect>::reflect)
+        InOption::new::<Option<WeakObj<AnyObject>>>(
+            <Option<WeakObj<AnyObject>> as Reflect>::reflect,
+        )
     });
 
     #[inline]
