@@ -15,6 +15,7 @@
 #   bash core/benches/derive_compile.sh /tmp/reflect-base/core
 #
 # The dependency versions are pinned by that checkout's Cargo.lock and resolved offline.
+# RCOBJ_DERIVE_COMPILE_CALLGRIND=1 also counts the instructions of one rebuild (see the end).
 # RCOBJ_DERIVE_COMPILE_TARGET=dir keeps the build directory between invocations (the
 # dependencies are then compiled once); RCOBJ_DERIVE_COMPILE_DIR=dir keeps the crate.
 set -euo pipefail
@@ -112,3 +113,26 @@ wall=$(median "${times[@]}")
 cpu=$(median "${cpus[@]}")
 printf 'median: %.2f s wall (%.2f ms per type), %.2f s CPU (%.2f ms per type)\n' \
     "$wall" "$(echo "$wall * 1000 / $types" | bc -l)" "$cpu" "$(echo "$cpu * 1000 / $types" | bc -l)"
+
+# RCOBJ_DERIVE_COMPILE_CALLGRIND=1: one more rebuild with the generated crate's rustc
+# under `valgrind --tool=callgrind`, printing the instructions it executed (all threads):
+# a count that the machine's load does not disturb, for comparing two checkouts.
+if [[ -n "${RCOBJ_DERIVE_COMPILE_CALLGRIND:-}" ]]; then
+    cat >"$dir/callgrind-wrapper.sh" <<'WRAP'
+#!/usr/bin/env bash
+rustc=$1
+shift
+case " $* " in
+*" --crate-name rcobj_derive_compile "*)
+    exec valgrind --tool=callgrind --callgrind-out-file=/dev/null "$rustc" "$@" 2>"$RCOBJ_CALLGRIND_LOG"
+    ;;
+*) exec "$rustc" "$@" ;;
+esac
+WRAP
+    chmod +x "$dir/callgrind-wrapper.sh"
+    touch "$dir/src/lib.rs"
+    RCOBJ_CALLGRIND_LOG="$dir/callgrind.log" RUSTC_WRAPPER="$dir/callgrind-wrapper.sh" build
+    ir=$(awk '/Collected/ {gsub(",", "", $4); print $4}' "$dir/callgrind.log")
+    printf 'instructions: %.3f G (%.2f M per type)\n' "$(echo "$ir / 1000000000" | bc -l)" \
+        "$(echo "$ir / 1000000 / $types" | bc -l)"
+fi

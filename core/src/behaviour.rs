@@ -547,6 +547,36 @@ impl Behaviour {
         }
     }
 
+    /// [`__of`](Self::__of) without the entries of rcobj's optional features (`serde`'s
+    /// and `tvm-ffi`'s, all `None`): what the derive writes when it is built without them
+    /// (see `rcobj-macros`' features), three probes fewer per type. Used by the derive.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __of_std<T: Object>(
+        debug: Option<DebugEntry<T>>,
+        display: Option<DisplayEntry<T>>,
+        eq: Option<EqEntry<T>>,
+        is_eq: bool,
+        partial_cmp: Option<PartialCmpEntry<T>>,
+        cmp: Option<CmpEntry<T>>,
+        hash: Option<HashEntry<T>>,
+        clone: Option<CloneEntry<T>>,
+    ) -> Behaviour {
+        Self::__of::<T>(
+            debug,
+            display,
+            eq,
+            is_eq,
+            partial_cmp,
+            cmp,
+            hash,
+            clone,
+            None,
+            None,
+            None,
+        )
+    }
+
     /// The table of a runtime type with these entries: no static entry (the value is not
     /// a Rust type), `Eq` if its `eq` is declared total, and the record of which closures
     /// exist.

@@ -201,7 +201,10 @@
 //! `Option`, sequences, `Obj<T>`, `WeakObj<T>`…, and your own types) shows its value as a
 //! [`Value`](reflect::Value); any other field (a `HashMap`, a `Mutex`) is listed as
 //! opaque. The derive never requires `Reflect`, and the table is static data: creating,
-//! cloning and dropping objects costs the same with it.
+//! cloning and dropping objects costs the same with it. Nor does the derive write code to
+//! read the fields: an entry keeps the reader of the field's type (one per type in the
+//! program, one for every handle type) and reads the field at its offset, in an instance
+//! of the type that declares it.
 //!
 //! Generic services run on the description, through any handle (an `Obj<Base>`, an
 //! [`AnyObj`], an [`ObjBorrow`]), on the object's *real* type:
@@ -675,9 +678,9 @@ pub mod __private {
     pub use crate::cast::{AncestorIs, DepthMinus, Up};
     #[cfg(loom)]
     pub use crate::counts::loom_thread_exit;
-    pub use crate::reflect::probe::{field, reader, NotReflect, Reader, ReflectProbe};
+    pub use crate::reflect::probe::{InOption, NotReflect, ReflectProbe, ValueFn};
     pub use crate::registry::Registration;
-    pub use crate::tvm_ffi_probe::{FfiProbe, FieldAccess, NoFfiField};
+    pub use crate::tvm_ffi_probe::{FfiField, FfiProbe, FieldAccess, NoFfiField};
     pub use crate::type_info::{SendSync, S, Z};
     pub use crate::TypeInfo;
     pub use inventory;

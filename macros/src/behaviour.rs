@@ -10,8 +10,11 @@
 //! function). Every entry is made by a generic function of `Behaviour` bounded by its
 //! trait, so a crate path that replaced the probe could only answer "no". The last entry,
 //! `CREATE`, is tvm-ffi's creator of default instances (`Default + Send + Sync` types, with
-//! the `tvm-ffi` feature only; `None` otherwise, so the output is the same either way). No
-//! `unsafe` is emitted here.
+//! the `tvm-ffi` feature only). An entry whose rcobj feature is off (`serde` for
+//! `SERIALIZE` and `DESERIALIZE`, `tvm-ffi` for `CREATE`) would answer `None` for every
+//! type, so the derive writes `None` and saves the probe, unless its own feature of that
+//! name (which rcobj's turns on) is on; with neither feature it calls `Behaviour::__of_std`,
+//! which takes only the first eight entries. No `unsafe` is emitted here.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -36,8 +39,24 @@ pub fn behaviour(object: &ObjectType<'_>, krate: &Ident, probe: &Ident) -> Token
         "DESERIALIZE",
         "CREATE",
     ]
-    .map(|name| Ident::new(name, proc_macro2::Span::call_site()));
-    quote! {
-        #krate::Behaviour::__of::<#ident>(#(<#probe>::#entries),*)
+    .map(|name| {
+        let probed = match name {
+            "SERIALIZE" | "DESERIALIZE" => cfg!(feature = "serde"),
+            "CREATE" => cfg!(feature = "tvm-ffi"),
+            _ => true,
+        };
+        if probed {
+            let name = Ident::new(name, proc_macro2::Span::call_site());
+            quote!(<#probe>::#name,)
+        } else {
+            quote!(::core::option::Option::None,)
+        }
+    });
+    if cfg!(any(feature = "serde", feature = "tvm-ffi")) {
+        quote!(#krate::Behaviour::__of::<#ident>(#(#entries)*))
+    } else {
+        // The table without the optional features' entries, which would all be `None`.
+        let entries = &entries[..8];
+        quote!(#krate::Behaviour::__of_std::<#ident>(#(#entries)*))
     }
 }

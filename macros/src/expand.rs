@@ -37,6 +37,12 @@
 //!   the witness of another type (`SendSync<u8>`). Likewise every behaviour entry is made
 //!   by a function bounded by its trait and typed with the type (`Entry<Type, _>`, taken by
 //!   `Behaviour::__of::<Type>`), among them tvm-ffi's creator of default instances;
+//! * each field table entry is made by `FieldInfo::__derived::<Type, FieldType>`, inherent
+//!   to `__rcobj::reflect::FieldInfo` (which `TypeInfo::__new`'s parameter forces to be
+//!   rcobj's) and `unsafe`, with both type arguments written out and the offset measured
+//!   with `::core::mem::offset_of!`; the probes' answers are typed by the field type
+//!   (`ValueFn<FieldType>`, `FfiField<FieldType>`), so a replaced probe can only hand over
+//!   safe code reading that type, or nothing;
 //! * the upcast traits (`Up`) are `unsafe`: a replacement could only make the derive's
 //!   `unsafe impl` implement another trait, and the type would not upcast at all.
 //!
@@ -86,8 +92,7 @@ struct Names {
     probe: String,
     /// `__rcobj_this`: the parameter of the parent-field check's closure.
     this: String,
-    /// The field table's items (`__rcobj_field`, `__RCOBJ_READER`, `__RCOBJ_FIELDS`,
-    /// `__rcobj_self`).
+    /// The field table (`__RCOBJ_FIELDS`).
     reflect: crate::reflect::Names,
 }
 
@@ -103,7 +108,7 @@ impl Names {
         }
         // The field table's items mention every reflected field's type.
         for field in &object.fields {
-            collect_idents(field.ty().to_token_stream(), &mut taken);
+            collect_idents(field.ty().clone(), &mut taken);
         }
         let bases = [
             "__rcobj",
@@ -113,10 +118,7 @@ impl Names {
             "__RcobjN",
             "__RcobjProbe",
             "__rcobj_this",
-            "__rcobj_field",
-            "__RCOBJ_READER",
             "__RCOBJ_FIELDS",
-            "__rcobj_self",
         ];
         // Ends: each added `_` makes every name longer, and `taken` is finite.
         let mut suffix = String::new();
@@ -126,7 +128,7 @@ impl Names {
         {
             suffix.push('_');
         }
-        let [krate, parent, ancestors, type_info, depth, probe, this, field_fn, reader, fields, self_] =
+        let [krate, parent, ancestors, type_info, depth, probe, this, fields] =
             bases.map(|base| format!("{base}{suffix}"));
         Names {
             krate,
@@ -136,12 +138,7 @@ impl Names {
             depth,
             probe,
             this,
-            reflect: crate::reflect::Names {
-                field_fn,
-                reader,
-                fields,
-                self_,
-            },
+            reflect: crate::reflect::Names { fields },
         }
     }
 }

@@ -5,12 +5,11 @@
 //! every `skip`/`rename` in the struct's `#[object(...)]` to [`misplaced`];
 //! `validate.rs` calls [`validate`]; `expand.rs` calls [`expand`].
 //!
-//! Per type with reflected fields the expansion writes one function, `__rcobj_field(&T,
-//! index) -> Value`, safe code that reads each own field through
-//! `<ReflectProbe<FieldType>>::VALUE` (an inherent constant where the field type
-//! implements `Reflect`, else the default constant of the `NotReflect` trait: the derive
-//! never requires `Reflect`), and a `static [FieldInfo; N]` whose entries rcobj makes from
-//! that function (`__private::reader`, `__private::field`). No `unsafe` is generated.
+//! Per type with reflected fields the expansion writes one `static [FieldInfo; N]`, whose
+//! entries `FieldInfo::__derived` makes from each field's offset and
+//! `<ReflectProbe<FieldType>>::VALUE` (an inherent constant, the field type's reader, where
+//! it implements `Reflect`; else the default constant of the `NotReflect` trait: the derive
+//! never requires `Reflect`). No code is generated per type to read the fields.
 //!
 //! The output is kept small on purpose: `core/benches/derive_compile.sh` measures it.
 
@@ -19,7 +18,7 @@ use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, Fields, Ident, Lit, LitStr, Member, Meta, Token, Type};
+use syn::{Attribute, Expr, Fields, Ident, Lit, LitStr, Member, Meta, Token};
 
 use crate::attr::{string_value, Errors, Item, ParentMark};
 
@@ -203,22 +202,16 @@ pub fn misplaced(name: &Ident, errors: &mut Errors) {
 /// The names of the field table's items in one expansion: chosen by the derive so that
 /// none is an identifier of the input (see `expand::Names`).
 pub struct Names {
-    /// `__rcobj_field`: the reading function.
-    pub field_fn: String,
-    /// `__RCOBJ_READER`: its type-erased form.
-    pub reader: String,
     /// `__RCOBJ_FIELDS`: the table.
     pub fields: String,
-    /// `__rcobj_self`: the reading function's parameter.
-    pub self_: String,
 }
 
 /// A field in the table.
 pub struct Field {
-    /// Its position among the table's fields.
-    index: usize,
     member: Member,
-    ty: Type,
+    /// The field's type, as tokens: turned into tokens once, since the table and the
+    /// names check use it several times.
+    ty: TokenStream,
     /// The reflected name.
     name: String,
     /// The doc comment, as an expression of type `&'static str`.
@@ -226,8 +219,8 @@ pub struct Field {
 }
 
 impl Field {
-    /// The field's type.
-    pub fn ty(&self) -> &Type {
+    /// The field's type, as tokens.
+    pub fn ty(&self) -> &TokenStream {
         &self.ty
     }
 }
@@ -307,9 +300,8 @@ pub fn validate(
             None => Member::Unnamed(syn::Index::from(position)),
         };
         out.push(Field {
-            index: out.len(),
             member,
-            ty: field.ty.clone(),
+            ty: field.ty.to_token_stream(),
             name,
             doc: doc_of(&field.attrs),
         });
@@ -358,8 +350,8 @@ fn doc_of(attrs: &[Attribute]) -> TokenStream {
 }
 
 /// The field's type as written, tidied: `Vec<Obj<Expr>>`, `&'static str`, `[u8; 4]`.
-pub(crate) fn written_type(ty: &Type) -> String {
-    let mut name = ty.to_token_stream().to_string();
+pub(crate) fn written_type(ty: &TokenStream) -> String {
+    let mut name = ty.to_string();
     for (spaced, tight) in [
         (" :: ", "::"),
         (":: ", "::"),
@@ -388,9 +380,15 @@ pub(crate) fn written_type(ty: &Type) -> String {
     name
 }
 
-/// The reflection items of the expansion (the reading function and the table, or nothing)
-/// and the expression for `TypeInfo::__new`'s `fields` argument. Every token has the call site's
-/// span but the user's own (field types and names), and no `unsafe` is written.
+/// The reflection items of the expansion (the table, or nothing) and the expression for
+/// `TypeInfo::__new`'s `fields` argument. Every token has the call site's span but the
+/// user's own (field types and names).
+///
+/// The one `unsafe` block makes the entries with `FieldInfo::__derived::<Type, FieldType>`,
+/// whose contract is that the offset is the field's: `::core::mem::offset_of!` of the same
+/// field, whose type is the one named. The user's tokens inside are the type's name, field
+/// names and field types; the only code a type can hold, a const argument or array length,
+/// is a separate body that does not inherit the block's `unsafe`.
 pub fn expand(
     ident: &Ident,
     fields: &[Field],
@@ -401,55 +399,48 @@ pub fn expand(
         return (quote!(), quote!(&[]));
     }
     let private = quote!(#krate::__private);
-    let call_site = proc_macro2::Span::call_site();
-    let field_fn = Ident::new(&names.field_fn, call_site);
-    let reader = Ident::new(&names.reader, call_site);
-    let table = Ident::new(&names.fields, call_site);
-    let self_ = Ident::new(&names.self_, call_site);
+    let info = quote!(#krate::reflect::FieldInfo);
+    let table = Ident::new(&names.fields, proc_macro2::Span::call_site());
     // Kept short: this is what the derive adds per field, and the compile time of a crate
     // of many types follows it.
-    let arms = fields.iter().map(|f| {
-        let Field {
-            index, member, ty, ..
-        } = f;
-        quote!(#index => (<#private::ReflectProbe<#ty>>::VALUE)(&#self_.#member),)
-    });
     let infos = fields.iter().map(|f| {
         let Field {
-            index,
             member,
             ty,
             name,
             doc,
         } = f;
         let type_name = written_type(ty);
+        // Without rcobj's `tvm-ffi` feature (which turns this one on) the probe answers
+        // `None` for every type.
+        let ffi = if cfg!(feature = "tvm-ffi") {
+            quote!(<#private::FfiProbe<#ty>>::FIELD)
+        } else {
+            quote!(::core::option::Option::None)
+        };
         quote! {
-            #private::field::<#ty>(
-                #reader,
-                #index,
-                #name,
+            #info::__derived::<#ident, #ty>(
                 ::core::mem::offset_of!(#ident, #member),
+                #name,
                 #type_name,
                 #doc,
-                <#private::ReflectProbe<#ty>>::REFLECTED,
-                <#private::FfiProbe<#ty>>::FIELD,
+                <#private::ReflectProbe<#ty>>::VALUE,
+                #ffi,
             ),
         }
     });
     let len = fields.len();
+    let ffi_probe = if cfg!(feature = "tvm-ffi") {
+        quote!(NoFfiField as _,)
+    } else {
+        quote!()
+    };
     let items = quote! {
         #[allow(unused_imports)]
-        use #private::{NoFfiField as _, NotReflect as _};
+        use #private::{#ffi_probe NotReflect as _};
 
-        fn #field_fn(#self_: &#ident, i: usize) -> #krate::reflect::Value<'_> {
-            match i {
-                #(#arms)*
-                _ => #krate::reflect::Value::None,
-            }
-        }
-
-        const #reader: #private::Reader = #private::reader::<#ident>(#field_fn);
-        static #table: [#krate::reflect::FieldInfo; #len] = [#(#infos)*];
+        // SAFETY: each offset is `offset_of!` of the field whose type is named beside it.
+        static #table: [#info; #len] = unsafe { [#(#infos)*] };
     };
     (items, quote!(&#table))
 }
@@ -593,7 +584,7 @@ mod tests {
     }
 
     #[test]
-    fn no_unsafe_in_the_field_table() {
+    fn the_field_table_has_one_unsafe_block_with_each_type_written_out() {
         let input: syn::DeriveInput = syn::parse2(quote! {
             struct A { a: u8, #[object(rename = "bee")] b: String }
         })
@@ -602,20 +593,29 @@ mod tests {
         let validated = crate::validate::validate(&input, parsed);
         let object = validated.object.unwrap();
         let names = super::Names {
-            field_fn: "__rcobj_field".into(),
-            reader: "__RCOBJ_READER".into(),
             fields: "__RCOBJ_FIELDS".into(),
-            self_: "__rcobj_self".into(),
         };
         let (items, fields) = super::expand(object.ident, &object.fields, &quote!(__rcobj), &names);
         let text = format!("{items} {fields}");
         assert!(text.contains("__RCOBJ_FIELDS"));
-        assert!(!text.contains("unsafe"), "{text}");
+        assert_eq!(text.matches("unsafe").count(), 1, "{text}");
+        // `FieldInfo::__derived` is told both types, and measures with `core`'s `offset_of!`.
+        assert!(text.contains("__derived :: < A , u8 >"), "{text}");
+        assert!(text.contains("__derived :: < A , String >"), "{text}");
+        assert!(
+            text.contains(":: core :: mem :: offset_of ! (A , b)"),
+            "{text}"
+        );
+        assert_eq!(
+            text.contains("FfiProbe"),
+            cfg!(feature = "tvm-ffi"),
+            "{text}"
+        );
     }
 
     #[test]
     fn written_types_read_as_written() {
-        let name = |ty: syn::Type| written_type(&ty);
+        let name = |ty: syn::Type| written_type(&quote::ToTokens::to_token_stream(&ty));
         assert_eq!(name(syn::parse_quote!(Vec<Obj<Expr>>)), "Vec<Obj<Expr>>");
         assert_eq!(name(syn::parse_quote!(&'static str)), "&'static str");
         assert_eq!(name(syn::parse_quote!([u8; 4])), "[u8; 4]");

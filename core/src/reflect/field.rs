@@ -5,30 +5,28 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::ptr;
 
+use core::mem;
+
 use super::any::AsAnyObj;
+use super::probe::ValueFn;
 use super::value::Value;
-use crate::cell::ObjCell;
+use crate::cell::{value_offset, ObjCell};
 use crate::obj::{AnyObj, Obj};
+use crate::tvm_ffi_probe::FfiField;
 use crate::type_info::{AnyObject, Object, TypeInfo};
 
-/// A derived type's reader of its own fields, type-erased: `<T as Fields>::field` for the
-/// type `T` that declares them, taking a pointer to a `T` value. The `'static` is a
-/// stand-in: the value borrows from the object, and the one caller (`FieldInfo::read`)
-/// shortens it to the object's borrow at once.
-pub(crate) type Read = unsafe fn(*const (), usize) -> Value<'static>;
+/// The reader of a derived field's type, type-erased: `<F as Reflect>::reflect` for the
+/// field's type `F`, taking a pointer to an `F` (made by `FieldInfo::__derived`). The
+/// `'static` is a stand-in: the value borrows from the object, and the one caller
+/// (`FieldInfo::read`) shortens it to the object's borrow at once.
+pub(crate) type Read = unsafe fn(*const ()) -> Value<'static>;
 
 /// How a field's value is read.
 #[derive(Clone, Copy)]
 pub(crate) enum Access {
-    /// A derived type's field: its position among the type's own fields, the type's reader,
-    /// the type, and its value offset. The reader is called only on objects that are
-    /// instances of `owner`.
-    Derived {
-        index: usize,
-        read: Read,
-        owner: &'static TypeInfo,
-        at: usize,
-    },
+    /// A derived type's reflectable field: the reader of its type, called only with the
+    /// address of the field (`offset` bytes into an instance of the declaring type).
+    Derived(Read),
     /// A field whose type does not implement [`Reflect`](super::Reflect).
     Opaque,
     /// A runtime type's declared field, read from the object's bytes.
@@ -90,6 +88,9 @@ pub struct FieldInfo {
     align: usize,
     type_name: &'static str,
     doc: &'static str,
+    /// The derived type that declares the field (`None` for a runtime type's field, which
+    /// lives in that type's own table): reading it needs an instance of this type.
+    owner: Option<&'static TypeInfo>,
     pub(crate) access: Access,
     /// How tvm-ffi reads and writes the field, if it can (derived types only).
     #[cfg_attr(not(feature = "tvm-ffi"), allow(dead_code))]
@@ -97,27 +98,46 @@ pub struct FieldInfo {
 }
 
 impl FieldInfo {
-    /// A derived type's field, made by `__private::field` (see `reflect::probe`).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) const fn derived(
-        name: &'static str,
+    /// An entry of the field table the derive writes for `T`: the field at `offset` in
+    /// `T`'s value, of type `F`, read with `value` (if `F` is reflectable) and by tvm-ffi
+    /// with `ffi`: the probes' answers for `F` (`reflect::probe`, `tvm_ffi::probe`).
+    ///
+    /// Kept lean: the compiler evaluates it once per field of every derived type.
+    ///
+    /// # Safety
+    ///
+    /// `offset` is `offset_of!(T, f)` for a field `f` of `T` whose type is `F`.
+    #[doc(hidden)]
+    pub const unsafe fn __derived<T: Object, F>(
         offset: usize,
-        size: usize,
-        align: usize,
+        name: &'static str,
         type_name: &'static str,
         doc: &'static str,
-        access: Access,
-        ffi: Option<crate::tvm_ffi_probe::FieldAccess>,
+        value: Option<ValueFn<F>>,
+        ffi: Option<FfiField<F>>,
     ) -> FieldInfo {
         FieldInfo {
             name,
-            offset,
-            size,
-            align,
+            offset: value_offset::<T>() + offset,
+            size: core::mem::size_of::<F>(),
+            align: core::mem::align_of::<F>(),
             type_name,
             doc,
-            access,
-            ffi,
+            owner: Some(T::TYPE_INFO),
+            access: match value {
+                // SAFETY: function pointers of one size. `FieldInfo::read` calls the result
+                // only with a pointer to a live `F` (the field, in an instance of `T`): a
+                // `&F` and a `*const ()` are passed alike (the function pointer ABI
+                // compatibility rules of the Rust reference: both are thin pointers), so
+                // that is a call of `read` itself with a valid `&F`. The `'static` of `Read`
+                // is a stand-in (see there).
+                Some(read) => Access::Derived(unsafe { mem::transmute::<ValueFn<F>, Read>(read) }),
+                None => Access::Opaque,
+            },
+            ffi: match ffi {
+                Some(f) => Some(f.access),
+                None => None,
+            },
         }
     }
 
@@ -134,6 +154,7 @@ impl FieldInfo {
             align: kind.align(),
             type_name: kind.type_name(),
             doc: "",
+            owner: None,
             access: Access::Raw(kind),
             ffi: None,
         }
@@ -161,8 +182,8 @@ impl FieldInfo {
     /// of a root type with an 8-aligned value is at 24), as tvm-ffi's `TVMFFIFieldInfo`
     /// counts.
     ///
-    /// Metadata: reflection reads a derived type's fields through the function the derive
-    /// writes for the type (safe code), never through this offset.
+    /// Reflection and tvm-ffi read a field at this offset, in an instance of the type that
+    /// declares it.
     ///
     /// ```
     /// use rcobj::{value_offset, Object};
@@ -320,19 +341,15 @@ impl FieldInfo {
     #[inline]
     pub(crate) unsafe fn read<'a>(&self, inst: Instance<'a>) -> Value<'a> {
         match self.access {
-            Access::Derived {
-                index,
-                read,
-                owner,
-                at,
-            } => {
-                if inst.is_instance_of(owner) {
-                    // SAFETY: the object is an instance of `owner`, so the bytes at `at` are
-                    // a live value of the type that declares this field (its value offset is
-                    // the same along the hierarchy), and `read` is that type's
-                    // `Fields::field`, taking the pointer as its `&self` (see
-                    // `reflect::probe::erase`). The value borrows from the object, for `'a`.
-                    let value: Value<'a> = unsafe { read(inst.value_at(at), index) };
+            Access::Derived(read) => {
+                if self.declared_in(inst) {
+                    // SAFETY: the object is an instance of the type that declares the field,
+                    // so `offset` bytes into its block is the field, a live value of the
+                    // field's type (the value offset of a type is the same along the
+                    // hierarchy), and `read` is the reader of that type, taking the pointer
+                    // as its `&self` (see `FieldInfo::__derived`). The value borrows from
+                    // the object, for `'a`.
+                    let value: Value<'a> = unsafe { read(inst.value_at(self.offset)) };
                     value
                 } else {
                     Value::Opaque(self.type_name)
@@ -342,6 +359,22 @@ impl FieldInfo {
             // SAFETY: guaranteed by the caller: the object has this field at this offset.
             Access::Raw(kind) => unsafe { kind.read(inst.object(), self.offset) },
         }
+    }
+}
+
+impl FieldInfo {
+    /// Whether `inst` is an instance of the type that declares this field (always, for a
+    /// runtime type's field: its caller found it in the real type's table).
+    #[inline]
+    pub(crate) fn declared_in(&self, inst: Instance<'_>) -> bool {
+        self.owner.is_none_or(|owner| inst.is_instance_of(owner))
+    }
+
+    /// Whether this is one of `info`'s own fields, declared by `info` itself (what tvm-ffi
+    /// is told about `info`).
+    #[cfg_attr(not(feature = "tvm-ffi"), allow(dead_code))]
+    pub(crate) fn declared_by(&self, info: &TypeInfo) -> bool {
+        self.owner.is_none_or(|owner| ptr::eq(owner, info))
     }
 }
 

@@ -8,7 +8,10 @@ use ::alloc::string::String;
 use ::alloc::sync::Arc;
 use ::alloc::vec::Vec;
 use core::fmt;
+use core::marker::PhantomData;
+use core::mem;
 
+use super::field::Read;
 use super::seq::{ReflectSeq, Seq};
 use crate::obj::{AnyObj, Obj};
 use crate::type_info::{AnyObject, Object};
@@ -171,6 +174,49 @@ pub trait Reflect {
     {
         Value::Seq(Seq::from_slice(items))
     }
+
+    /// Not public API: the function a field table keeps to read a field of this type.
+    /// [`reflect`](Reflect::reflect) itself (leave the default); rcobj's handles name the
+    /// one reader of `AnyObj` instead, so that a field of a handle type adds no code per
+    /// object type.
+    #[doc(hidden)]
+    const __READER: ValueFn<Self> = <Self as Reflect>::reflect;
+
+    /// Not public API: the reader of an `Option<Self>`, if not `Option`'s own. Only rcobj
+    /// makes an [`InOption`] (for its handles, whose `Option` reads as an
+    /// `Option<AnyObj>`); leave the default.
+    #[doc(hidden)]
+    const __IN_OPTION: Option<InOption<Self>> = None;
+}
+
+/// How a field of type `T` becomes a [`Value`]: what a field table keeps.
+pub type ValueFn<T> = for<'a> fn(&'a T) -> Value<'a>;
+
+/// Not public API: a reader of an `Option<T>`, type-erased (see [`Reflect::__IN_OPTION`]).
+/// Only rcobj makes one.
+#[doc(hidden)]
+pub struct InOption<T: ?Sized> {
+    /// Called only with a pointer to a live `Option<T>`; returns its value, borrowed from it.
+    read: Read,
+    _of: PhantomData<fn(&T)>,
+}
+
+impl<T: ?Sized> InOption<T> {
+    /// `read` erased.
+    ///
+    /// # Safety
+    ///
+    /// Calling `read` with a `&Option<T>` (as its `&U`) is sound and returns the value of
+    /// that `Option<T>`, borrowed from it: `Option<T>` and `U` have one layout and
+    /// validity, and `read` reads it as `Option<T>`'s `reflect` would.
+    const unsafe fn new<U>(read: ValueFn<U>) -> InOption<T> {
+        InOption {
+            // SAFETY: function pointers of one size; calling the result is as calling
+            // `read` (a thin `&U` and a `*const ()` are passed alike), see the contract.
+            read: unsafe { mem::transmute::<ValueFn<U>, Read>(read) },
+            _of: PhantomData,
+        }
+    }
 }
 
 macro_rules! reflect_as {
@@ -247,6 +293,13 @@ impl<T: Reflect> Reflect for Option<T> {
             None => Value::None,
         }
     }
+
+    const __READER: ValueFn<Self> = match T::__IN_OPTION {
+        // SAFETY: the `InOption<T>` reads an `Option<T>` given a pointer to one, as its
+        // `reflect`; both are thin pointers, passed alike.
+        Some(r) => unsafe { mem::transmute::<Read, ValueFn<Option<T>>>(r.read) },
+        None => <Self as Reflect>::reflect,
+    };
 }
 
 impl<T: Reflect> Reflect for core::cell::OnceCell<T> {
@@ -356,6 +409,17 @@ reflect_tuple!(4: A 0, B 1, C 2, D 3);
 // sound), and a slice of handles reads through the one reader of `AnyObj`s.
 
 impl<T: Object + Send + Sync> Reflect for Obj<T> {
+    // SAFETY: as in `reflect` below: an `Obj<T>` is an `AnyObj` of a `Send + Sync` object,
+    // one layout and validity; a thin `&AnyObj` and `&Obj<T>` are passed alike.
+    const __READER: ValueFn<Self> =
+        unsafe { mem::transmute::<ValueFn<AnyObj>, ValueFn<Obj<T>>>(<AnyObj as Reflect>::reflect) };
+
+    // SAFETY: `Obj<T>` and `AnyObj` are `repr(transparent)` over a non-null pointer, so
+    // `Option<Obj<T>>` and `Option<AnyObj>` have one layout (`None` is null), and reading
+    // the `Some` as an `AnyObj` is what `reflect` does.
+    const __IN_OPTION: Option<InOption<Self>> =
+        Some(unsafe { InOption::new::<Option<AnyObj>>(<Option<AnyObj> as Reflect>::reflect) });
+
     #[inline]
     fn reflect(&self) -> Value<'_> {
         // SAFETY: `Obj` is `repr(transparent)` over its block pointer, whatever `T`; every
@@ -373,6 +437,22 @@ impl<T: Object + Send + Sync> Reflect for Obj<T> {
 }
 
 impl<T: Object + Send + Sync> Reflect for WeakObj<T> {
+    // SAFETY: as in `reflect` below: one layout and validity for every `T`; thin
+    // references, passed alike.
+    const __READER: ValueFn<Self> = unsafe {
+        mem::transmute::<ValueFn<WeakObj<AnyObject>>, ValueFn<WeakObj<T>>>(
+            <WeakObj<AnyObject> as Reflect>::reflect,
+        )
+    };
+
+    // SAFETY: as for `Obj`: `repr(transparent)` over a non-null pointer, so one layout of
+    // the `Option`s, and reading the `Some` as a `WeakObj<AnyObject>` is what `reflect` does.
+    const __IN_OPTION: Option<InOption<Self>> = Some(unsafe {
+        InOption::new::<Option<WeakObj<AnyObject>>>(
+            <Option<WeakObj<AnyObject>> as Reflect>::reflect,
+        )
+    });
+
     #[inline]
     fn reflect(&self) -> Value<'_> {
         // SAFETY: `WeakObj` is `repr(transparent)` over its block pointer, whatever `T`;

@@ -111,7 +111,9 @@ pub(crate) fn export_type(
     if unsafe { already_exported(index) } {
         return Ok(());
     }
-    for field in info.fields() {
+    // `declared_by`: a table entry of another type (which the derive never writes) would
+    // hand tvm-ffi an offset into a different layout.
+    for field in info.fields().iter().filter(|f| f.declared_by(info)) {
         let Some(access) = access_of(field) else {
             continue;
         };
