@@ -26,25 +26,23 @@ use crate::validate::ObjectType;
 /// `__private::Probe<Type>`.
 pub fn behaviour(object: &ObjectType<'_>, krate: &Ident, probe: &Ident) -> TokenStream {
     let ident = object.ident;
+    // Whether each entry is probed: those of an optional feature only with it.
+    const SERDE: bool = cfg!(feature = "serde");
+    const TVM_FFI: bool = cfg!(feature = "tvm-ffi");
     let entries = [
-        "DEBUG",
-        "DISPLAY",
-        "PARTIAL_EQ",
-        "EQ",
-        "PARTIAL_ORD",
-        "ORD",
-        "HASH",
-        "CLONE",
-        "SERIALIZE",
-        "DESERIALIZE",
-        "CREATE",
+        ("DEBUG", true),
+        ("DISPLAY", true),
+        ("PARTIAL_EQ", true),
+        ("EQ", true),
+        ("PARTIAL_ORD", true),
+        ("ORD", true),
+        ("HASH", true),
+        ("CLONE", true),
+        ("SERIALIZE", SERDE),
+        ("DESERIALIZE", SERDE),
+        ("CREATE", TVM_FFI),
     ]
-    .map(|name| {
-        let probed = match name {
-            "SERIALIZE" | "DESERIALIZE" => cfg!(feature = "serde"),
-            "CREATE" => cfg!(feature = "tvm-ffi"),
-            _ => true,
-        };
+    .map(|(name, probed)| {
         if probed {
             let name = Ident::new(name, proc_macro2::Span::call_site());
             quote!(<#probe>::#name,)

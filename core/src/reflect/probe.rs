@@ -3,18 +3,19 @@
 //! API.
 //!
 //! `<ReflectProbe<F>>::VALUE` names the inherent constant when `F: Reflect`
-//! (`Some(<F as Reflect>::__READER)`, which is `reflect` but for the handles), and otherwise the default constant of [`NotReflect`]
-//! (`None`), which the generated code brings into scope. The derive never names `Reflect`
-//! itself, so a field of any type compiles.
+//! (`Some(<F as Reflect>::__READER)`, which is `reflect` but for the handles), and
+//! otherwise the default constant of [`NotReflect`] (`None`), which the generated code
+//! brings into scope. The derive never names `Reflect` itself, so a field of any type
+//! compiles.
 //!
 //! The derive writes no code per type to read its fields: each entry of its table is made
-//! by [`FieldInfo::__derived`](super::FieldInfo::__derived) from the field's offset and the reader of the field's
-//! *type*, `<F as Reflect>::reflect`, which every field of that type in the program shares.
+//! by [`FieldInfo::__derived`](super::FieldInfo::__derived) from the field's offset and the
+//! reader of the field's *type*, which every field of that type in the program shares.
 //! Pairing an offset with a reader of another type would read one type as another, so that
-//! function is `unsafe`, and inherent to [`FieldInfo`](super::FieldInfo) (which no `#[object(crate = ...)]`
-//! path can replace: the table is passed to `TypeInfo::__new`). The value the probe hands
-//! over is typed by `F` (`ValueFn<F>`), so a replaced probe can only hand over safe code
-//! that reads an `F`.
+//! function is `unsafe`, and inherent to [`FieldInfo`](super::FieldInfo) (which no
+//! `#[object(crate = ...)]` path can replace: the table is passed to `TypeInfo::__new`).
+//! The value the probe hands over is typed by `F` (`ValueFn<F>`), so a replaced probe can
+//! only hand over safe code that reads an `F`.
 
 use core::marker::PhantomData;
 
