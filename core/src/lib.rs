@@ -680,7 +680,7 @@ pub mod __private {
     pub use crate::counts::loom_thread_exit;
     pub use crate::reflect::probe::{InOption, NotReflect, ReflectProbe, ValueFn};
     pub use crate::registry::Registration;
-    pub use crate::tvm_ffi_probe::{FfiField, FfiProbe, FieldAccess, NoFfiField};
+    pub use crate::tvm_ffi_probe::{FfiField, FfiProbe, NoFfiField};
     pub use crate::type_info::{SendSync, S, Z};
     pub use crate::TypeInfo;
     pub use inventory;

@@ -5,8 +5,6 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::ptr;
 
-use core::mem;
-
 use super::any::AsAnyObj;
 use super::probe::ValueFn;
 use super::value::Value;
@@ -125,13 +123,9 @@ impl FieldInfo {
             doc,
             owner: Some(T::TYPE_INFO),
             access: match value {
-                // SAFETY: function pointers of one size. `FieldInfo::read` calls the result
-                // only with a pointer to a live `F` (the field, in an instance of `T`): a
-                // `&F` and a `*const ()` are passed alike (the function pointer ABI
-                // compatibility rules of the Rust reference: both are thin pointers), so
-                // that is a call of `read` itself with a valid `&F`. The `'static` of `Read`
-                // is a stand-in (see there).
-                Some(read) => Access::Derived(unsafe { mem::transmute::<ValueFn<F>, Read>(read) }),
+                // `FieldInfo::read` calls it only with the field's address in an instance
+                // of `T`: a live `F` (the caller's contract).
+                Some(read) => Access::Derived(super::value::erase(read)),
                 None => Access::Opaque,
             },
             ffi: match ffi {

@@ -211,12 +211,20 @@ impl<T: ?Sized> InOption<T> {
     /// validity, and `read` reads it as `Option<T>`'s `reflect` would.
     const unsafe fn new<U>(read: ValueFn<U>) -> InOption<T> {
         InOption {
-            // SAFETY: function pointers of one size; calling the result is as calling
-            // `read` (a thin `&U` and a `*const ()` are passed alike), see the contract.
-            read: unsafe { mem::transmute::<ValueFn<U>, Read>(read) },
+            read: erase(read),
             _of: PhantomData,
         }
     }
+}
+
+/// `read` type-erased: what a field table keeps. Safe to make; calling the result needs a
+/// pointer to a live `T`, and is then a call of `read` with a valid `&T`.
+pub(crate) const fn erase<T>(read: ValueFn<T>) -> Read {
+    // SAFETY: function pointers of one size. A thin `&T` and a `*const ()` are passed
+    // alike (the function pointer ABI compatibility rules of the Rust reference), so
+    // calling the result with a pointer to a live `T` is calling `read` with a `&T`; the
+    // `'static` of `Read` is a stand-in that its one caller shortens at once.
+    unsafe { mem::transmute::<ValueFn<T>, Read>(read) }
 }
 
 macro_rules! reflect_as {

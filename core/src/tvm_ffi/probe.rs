@@ -21,8 +21,9 @@ pub struct FieldAccess {
     _never: core::convert::Infallible,
 }
 
-/// The [`FieldAccess`] of a field of type `T`. Typed, so that the derive's table can pair it
-/// only with a field of that type (`FieldInfo::__derived`); only the probe makes one.
+/// How tvm-ffi reads and writes a field of type `T` (a `FieldAccess`). Typed, so that the
+/// derive's table can pair it only with a field of that type (`FieldInfo::__derived`);
+/// only the probe makes one.
 pub struct FfiField<T: ?Sized> {
     pub(crate) access: FieldAccess,
     _of: PhantomData<fn(&T)>,
