@@ -372,3 +372,53 @@ fn nothing_is_allocated_to_read_fields_or_on_create_clone_drop() {
         "one for the value, one for the `String`"
     );
 }
+
+/// Fields of every handle shape read through `AnyObj`'s readers (the handles' erased
+/// `Reflect::__READER` and `__IN_OPTION`): each value is the object itself, or none.
+#[test]
+fn handle_fields_read_as_the_object_they_hold() {
+    use rcobj::WeakObj;
+
+    #[derive(Object)]
+    #[object(key = "reflect_fields.Handles")]
+    struct Handles {
+        strong: Obj<Expr>,
+        weak: WeakObj<Expr>,
+        some: Option<Obj<Expr>>,
+        none: Option<Obj<Expr>>,
+        some_weak: Option<WeakObj<Expr>>,
+        none_weak: Option<WeakObj<Expr>>,
+        many: Vec<Obj<Expr>>,
+    }
+
+    let target = var("t");
+    let h = Obj::new(Handles {
+        strong: target.clone(),
+        weak: Obj::downgrade(&target),
+        some: Some(target.clone()),
+        none: None,
+        some_weak: Some(Obj::downgrade(&target)),
+        none_weak: None,
+        many: vec![target.clone(), target.clone()],
+    });
+    let any: AnyObj = target.clone().upcast();
+    let is_target = |v: Value<'_>| match v {
+        Value::Object(o) => Obj::ptr_eq(o, &any),
+        Value::Weak(w) => w.upgrade().is_some_and(|o| Obj::ptr_eq(&o, &any)),
+        _ => false,
+    };
+    let field = |name: &str| Handles::type_info().field(name).unwrap().get(&h).unwrap();
+    for name in ["strong", "weak", "some", "some_weak"] {
+        assert!(is_target(field(name)), "{name}");
+    }
+    for name in ["none", "none_weak"] {
+        assert!(matches!(field(name), Value::None), "{name}");
+    }
+    match field("many") {
+        Value::Seq(s) => {
+            assert_eq!(s.len(), 2);
+            assert!(s.iter().all(is_target));
+        }
+        other => panic!("{other:?}"),
+    }
+}
